@@ -1,0 +1,252 @@
+"""Retrieval, re-ranking and the match / related / none decision.
+
+1. Candidates: SQLite FTS5 BM25 over the normalised statement, phrasings and entity names, queried with
+   the message's rarest content words (so long messages stay fast on large indexes).
+2. Re-rank: lexical features per candidate (BM25, IDF-weighted coverage both ways, bigram overlap, fuzzy
+   similarity from rapidfuzz) fused by a logistic model trained on CLEF train (bot/engine/fusion.json).
+3. Decide: `match` needs a high fused score, enough content words and, where the claim has a main actor,
+   that actor named in the message; otherwise `related` (same topic) or `none`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from bot.engine import normalize
+
+FUSION_PATH = Path(__file__).with_name("fusion.json")
+FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "fuzzy_partial", "rank_inv", "bias")
+MAX_QUERY_TERMS = 32
+CANDIDATES = 30
+MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
+
+
+def stem(token: str) -> str:
+    """A light suffix stripper so 'bounties'/'bounty' and 'paid'/'pays' meet in the overlap features."""
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 5 and token.endswith("ing"):
+        return token[:-3]
+    if len(token) > 4 and token.endswith("ed"):
+        return token[:-2]
+    if len(token) > 3 and token.endswith("es") and token[-3] in "sxz":
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+@dataclass
+class Scored:
+    rowid: int
+    id: str
+    statement: str
+    status: str
+    main_actor: str
+    score: float = 0.0
+    bm25: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+    actor_named: bool = True
+
+
+@dataclass
+class Decision:
+    decision: str  # match | related | none
+    ranked: list[Scored]
+    reason: str
+    message_actors: list[str]
+
+
+@dataclass(frozen=True)
+class FusionModel:
+    weights: dict[str, float]
+    match_threshold: float
+    related_threshold: float
+
+    @classmethod
+    def load(cls, path: Path = FUSION_PATH) -> "FusionModel":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["weights"], data["match_threshold"], data["related_threshold"])
+
+    def score(self, feats: dict[str, float]) -> float:
+        z = sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+class _Vocab:
+    """Membership test against the index's term table (for leetspeak decoding)."""
+
+    def __init__(self, matcher: "Matcher") -> None:
+        self.matcher = matcher
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.matcher.df(term) > 0
+
+
+def _bigrams(toks: list[str]) -> set[tuple[str, str]]:
+    return set(zip(toks, toks[1:]))
+
+
+class Matcher:
+    def __init__(self, conn: sqlite3.Connection, model: FusionModel | None = None) -> None:
+        self.conn = conn
+        self.model = model or FusionModel.load()
+        self.n_docs = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] or 1
+        self.vocab = _Vocab(self)
+        self._df = lru_cache(maxsize=200_000)(self._df_lookup)
+        self._load_gazetteer()
+
+    # -- term statistics -------------------------------------------------------------------------------
+    def _df_lookup(self, term: str) -> int:
+        row = self.conn.execute("SELECT df FROM terms WHERE term = ?", (term,)).fetchone()
+        return row[0] if row else 0
+
+    def df(self, term: str) -> int:
+        return self._df(term)
+
+    def idf(self, term: str) -> float:
+        df = self._df(term)
+        return math.log((self.n_docs - df + 0.5) / (df + 0.5) + 1.0)
+
+    # -- entities --------------------------------------------------------------------------------------
+    def _load_gazetteer(self) -> None:
+        self.aliases: dict[str, list[tuple[tuple[str, ...], bool, str]]] = {}
+        rows = self.conn.execute("SELECT name, alias, case_sensitive FROM gazetteer").fetchall()
+        rows += [(n, a, None) for n, a in self.conn.execute(
+            "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
+        from bot.engine.store import alias_is_case_sensitive
+
+        for name, alias, cs in rows:
+            cs = alias_is_case_sensitive(alias) if cs is None else bool(cs)
+            self.aliases.setdefault(name, []).append((tuple(normalize.tokens(alias, ())), cs, alias))
+
+    def _alias_found(self, alias: tuple[tuple[str, ...], bool, str], toks: list[str], text: str) -> bool:
+        words, cs, raw = alias
+        if cs:
+            return re.search(rf"(?<![A-Za-z]){re.escape(raw)}(?![A-Za-z])", text) is not None
+        n = len(words)
+        if not n:
+            return False
+        return any(tuple(toks[i:i + n]) == words for i in range(len(toks) - n + 1))
+
+    def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
+        from bot.engine.store import alias_is_case_sensitive
+
+        aliases = list(self.aliases.get(name, []))
+        aliases += [(tuple(normalize.tokens(a, ())), alias_is_case_sensitive(a), a) for a in [name, *extra_aliases]]
+        return any(self._alias_found(a, toks, text) for a in aliases)
+
+    def message_actors(self, toks: list[str], text: str) -> list[str]:
+        return sorted(name for name, aliases in self.aliases.items() if any(self._alias_found(a, toks, text) for a in aliases))
+
+    # -- retrieval -------------------------------------------------------------------------------------
+    def _fts_query(self, content: list[str]) -> str:
+        # Words the index has never seen cannot match; of the rest keep the most distinctive.
+        known = [t for t in set(content) if self.df(t) > 0]
+        terms = sorted(known, key=lambda t: (-self.idf(t), t))[:MAX_QUERY_TERMS]
+        return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+
+    def retrieve(self, content: list[str], k: int = CANDIDATES) -> list[tuple[int, float]]:
+        query = self._fts_query(content)
+        if not query:
+            return []
+        try:
+            rows = self.conn.execute(
+                "SELECT rowid, bm25(claims_fts, 1.0, 0.9, 0.3) AS s FROM claims_fts WHERE claims_fts MATCH ? ORDER BY s LIMIT ?",
+                (query, k)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(r[0], -r[1]) for r in rows]
+
+    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES) -> tuple[list[Scored], list[str]]:
+        """Candidates best first, with fused scores; also the message's normalised tokens."""
+        toks = normalize.tokens(text, self.vocab)
+        content = normalize.content_tokens(toks)
+        hits = self.retrieve(content, k)
+        if not hits:
+            return [], toks
+        rowids = [h[0] for h in hits]
+        marks = ",".join("?" * len(rowids))
+        texts = {r[0]: r[1:] for r in self.conn.execute(
+            f"SELECT rowid, statement, phrasings FROM claims_fts WHERE rowid IN ({marks})", rowids)}
+        meta = {r[0]: r[1:] for r in self.conn.execute(
+            f"SELECT rowid, id, statement, status, main_actor FROM claims WHERE rowid IN ({marks})", rowids)}
+        q_stems = [stem(t) for t in content]
+        q_set = set(q_stems)
+        q_idf = {s: self.idf(t) for s, t in zip(q_stems, content)}
+        q_total = sum(q_idf.values()) or 1.0
+        q_bigrams = _bigrams(q_stems)
+        q_norm = " ".join(content)
+        top_bm25 = hits[0][1] or 1.0
+        scored = []
+        for rank_pos, (rowid, bm) in enumerate(hits):
+            statement_n, phrasings_n = texts.get(rowid, ("", ""))
+            fields = [statement_n] + [p for p in phrasings_n.split("\n") if p]
+            field_toks = [[stem(t) for t in normalize.content_tokens(f.split())] for f in fields]
+            c_set = set().union(*map(set, field_toks)) if field_toks else set()
+            cov_query = sum(v for s, v in q_idf.items() if s in c_set) / q_total
+            c_idf = {s: self.idf(s) for s in c_set}
+            cov_claim = sum(v for s, v in c_idf.items() if s in q_set) / (sum(c_idf.values()) or 1.0)
+            best_field_cov, best_bigram, best_set, best_partial = 0.0, 0.0, 0.0, 0.0
+            for ft in field_toks:
+                if not ft:
+                    continue
+                fs = set(ft)
+                f_total = sum(c_idf.get(s, 0.0) for s in fs) or 1.0
+                best_field_cov = max(best_field_cov, sum(c_idf.get(s, 0.0) for s in fs if s in q_set) / f_total)
+                fb = _bigrams(ft)
+                if fb:
+                    best_bigram = max(best_bigram, len(fb & q_bigrams) / len(fb))
+                f_norm = " ".join(ft)
+                best_set = max(best_set, fuzz.token_set_ratio(q_norm, f_norm) / 100.0)
+                best_partial = max(best_partial, fuzz.partial_ratio(q_norm, f_norm) / 100.0 if len(f_norm) < len(q_norm) * 3 else 0.0)
+            feats = {"bm25_rel": bm / top_bm25, "bm25_top": math.log1p(max(bm, 0.0)), "cov_query": cov_query,
+                     "cov_claim": cov_claim, "cov_claim_field": best_field_cov, "bigram": best_bigram,
+                     "fuzzy_set": best_set, "fuzzy_partial": best_partial, "rank_inv": 1.0 / (1 + rank_pos), "bias": 1.0}
+            cid, statement, status, main_actor = meta[rowid]
+            scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats))
+        scored.sort(key=lambda s: (-s.score, s.rowid))
+        return scored[:max(limit, 1)], toks
+
+    # -- decision --------------------------------------------------------------------------------------
+    def actor_aliases(self, rowid: int, name: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
+
+    def decide(self, text: str, limit: int = 5) -> Decision:
+        ranked, toks = self.rank(text, limit)
+        cleaned = normalize.clean(text)
+        actors = self.message_actors(toks, cleaned)
+        if not ranked:
+            return Decision("none", [], "no candidate shares a word with the message", actors)
+        for s in ranked:
+            if s.main_actor:
+                s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
+        top = ranked[0]
+        content = normalize.content_tokens(toks)
+        if top.score < self.model.related_threshold:
+            return Decision("none", ranked, f"best score {top.score:.2f} below the related threshold", actors)
+        if len(content) < MIN_CONTENT_TOKENS:
+            return Decision("related", ranked, "message too short or generic for a match", actors)
+        if not top.actor_named:
+            others = [a for a in actors if a != top.main_actor]
+            why = f"message names {', '.join(others)}, not {top.main_actor}" if others else f"message does not name {top.main_actor}"
+            return Decision("related", ranked, why, actors)
+        if top.score >= self.model.match_threshold:
+            return Decision("match", ranked, f"score {top.score:.2f} at or above the match threshold", actors)
+        return Decision("related", ranked, f"score {top.score:.2f} below the match threshold", actors)
+
+
+def features_for_training(matcher: Matcher, text: str, k: int = CANDIDATES) -> list[tuple[str, dict[str, Any]]]:
+    """(claim id, features) for every candidate of a query: the training rows of the fusion model."""
+    ranked, _ = matcher.rank(text, limit=k, k=k)
+    return [(s.id, s.features) for s in ranked]

@@ -1,0 +1,93 @@
+"""Text normalisation shared by indexing and matching, hardened against evasion.
+
+Handles Unicode compatibility forms (NFKC), case folding, zero-width and other invisible characters,
+Cyrillic/Greek look-alike letters, leetspeak digits inside words, URLs and hashtags.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Container
+
+from bot.links.urls import strip_urls
+
+# Invisible characters used to split words without a visible trace (zero-width, joiners, bidi marks,
+# soft hyphen, word joiner, BOM, Mongolian vowel separator, tag characters are handled by category Cf).
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFFA0, 0xFEFF]
+    + list(range(0x200B, 0x2010)) + list(range(0x202A, 0x202F)) + list(range(0x2060, 0x2070))
+)
+
+# Look-alike letters (lower case, after case folding) -> Latin.
+_HOMOGLYPHS = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q",
+    "ԝ": "w", "ѡ": "w", "ӏ": "l", "ɡ": "g", "ո": "n", "ս": "u", "ց": "g", "օ": "o",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "γ": "y", "ω": "w", "μ": "u", "ϲ": "c", "ϳ": "j", "ς": "c",
+})
+_CONFUSABLE = frozenset("авеёкмнорстухѕіїјԁһԛԝѡӏɡոսցօαβεηικνορτυχγωμϲϳς")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+
+_TOKEN_RE = re.compile(r"[@$]?[^\W_]+(?:[@$!][^\W_]+)*[@$!]?", re.UNICODE)
+_HASHTAG_RE = re.compile(r"#(\w+)")
+_MENTION_RE = re.compile(r"(?<!\w)@(\w{2,})")
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z]{2,})")
+
+STOPWORDS = frozenset(
+    """a an and are as at be been being but by can could did do does doing for from had has have having he her
+    here hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or
+    other our ours out over own same she should so some such than that the their theirs them then there these they
+    this those through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself rt via amp just also""".split()
+)
+
+
+def clean(text: str) -> str:
+    """NFKC, invisible characters removed, URLs removed, hashtags split into words. Case is kept."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = text.translate(_INVISIBLE)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = strip_urls(text)
+    text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
+    # Handles carry names: keep the handle and add its camel-case words (@realDonaldTrump -> real Donald Trump).
+    text = _MENTION_RE.sub(lambda m: f" {m.group(1)} {_CAMEL_RE.sub(' ', m.group(1))} " if _CAMEL_RE.search(m.group(1)) else f" {m.group(1)} ", text)
+    return text
+
+
+def _fold_token(token: str, vocab: Container[str] | None) -> str:
+    if any(ch in _CONFUSABLE for ch in token):
+        letters = [ch for ch in token if ch.isalpha()]
+        # Map only words that are mixed-script or made entirely of look-alikes: real Russian or Greek
+        # words contain letters with no Latin twin and are left alone.
+        if any("a" <= ch <= "z" for ch in letters) or all(ch in _CONFUSABLE for ch in letters):
+            token = token.translate(_HOMOGLYPHS)
+    if any(ch.isdigit() or ch in "@$!" for ch in token) and any(ch.isalpha() for ch in token):
+        decoded = token.translate(_LEET)
+        if decoded.isalpha() and (vocab is None or (decoded in vocab and token not in vocab)):
+            token = decoded
+    return token.strip("@$!") or token
+
+
+def tokens(text: str, vocab: Container[str] | None = None) -> list[str]:
+    """Normalised word tokens. With `vocab`, leetspeak is decoded only into words the index knows
+    (so "5g", "mh17" and "covid19" survive while "1r4n" becomes "iran")."""
+    out = []
+    for raw in _TOKEN_RE.findall(clean(text).casefold()):
+        tok = _fold_token(raw, vocab)
+        tok = tok.replace("’", "'")
+        if tok:
+            out.append(tok)
+    return out
+
+
+def normalize(text: str, vocab: Container[str] | None = None) -> str:
+    """The normalised form used for indexing, fuzzy scoring and near-duplicate checks."""
+    return " ".join(tokens(text, vocab))
+
+
+def content_tokens(toks: list[str]) -> list[str]:
+    return [t for t in toks if t not in STOPWORDS and len(t) > 1]

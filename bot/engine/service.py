@@ -1,0 +1,177 @@
+"""The engine facade every front end calls. Knows nothing of chat platforms."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.cards import Card, CheckResult, FactCheck, Match, OutletNote, RelatedClaim, Source
+from bot.engine.matcher import Decision, Matcher
+from bot.engine.outlets import RSP_PAGE, host_suffixes
+from bot.links.urls import find_urls
+
+if TYPE_CHECKING:  # links are optional at call time: pass a resolver to follow URLs
+    from bot.links import LinkResolver
+
+MAX_TEXT = 4096  # longer messages are cut before matching: no chat platform sends more
+
+
+def _source(d: dict[str, Any]) -> Source:
+    return Source(date=d.get("date", ""), outlet=d.get("outlet", ""), headline=d.get("headline", ""),
+                  url=d.get("url", ""), who=d.get("who", ""), summary=d.get("summary", ""))
+
+
+class Engine:
+    """Open once per process. Each thread gets its own read-only SQLite connection."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = Path(db_path)
+        if not self.db_path.exists():
+            raise FileNotFoundError(f"{self.db_path}: knowledge database not found (run `python -m bot knowledge build`)")
+        self._local = threading.local()
+        self.matcher  # open now so a broken file fails at start, not on the first message
+
+    # -- connections -------------------------------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.conn = conn
+        return conn
+
+    @property
+    def matcher(self) -> Matcher:
+        m = getattr(self._local, "matcher", None)
+        if m is None:
+            m = Matcher(self.conn)
+            self._local.matcher = m
+        return m
+
+    # -- checking ----------------------------------------------------------------------------------------
+    def _result(self, text: str, d: Decision, limit: int, outlet: OutletNote | None = None) -> CheckResult:
+        matches = [Match(s.id, s.statement, round(s.score, 4), s.status) for s in d.ranked[:limit]]
+        card = None
+        if d.decision != "none" and d.ranked:
+            card = self.card(d.ranked[0].id, confidence=d.ranked[0].score, decision=d.decision, outlet=outlet)
+        return CheckResult(text=text, decision=d.decision, matches=matches, card=card, outlet=outlet, reason=d.reason)
+
+    def check(self, text: str, *, limit: int = 5) -> CheckResult:
+        """Match a message's text (no network). Decision: match | related | none."""
+        text = (text or "")[:MAX_TEXT]
+        urls = find_urls(text)
+        outlet = self.outlet_for_url(urls[0]) if urls else None
+        return self._result(text, self.matcher.decide(text, limit), limit, outlet)
+
+    async def check_message(self, text: str, resolver: "LinkResolver | None" = None, *, limit: int = 5) -> CheckResult:
+        """Like `check`, but the first URL is fetched through `resolver`; its headlines, any ClaimReview on the
+        page, and the message text are matched, and the best-supported answer wins."""
+        text = (text or "")[:MAX_TEXT]
+        urls = find_urls(text)
+        if not urls or resolver is None:
+            return self.check(text, limit=limit)
+        url = urls[0]
+        outlet = self.outlet_for_url(url)
+        fetched = await resolver.resolve(url)
+        link: dict[str, Any] = fetched.to_dict()
+        candidates = [text]
+        if fetched.ok and fetched.page is not None:
+            page = fetched.page
+            candidates += [cr.claim_reviewed for cr in page.claim_reviews if cr.claim_reviewed]
+            candidates += page.headline_candidates()[:3]
+            if page.final_url and page.final_url != url:
+                outlet = self.outlet_for_url(page.final_url) or outlet
+        best: Decision | None = None
+        order = {"match": 2, "related": 1, "none": 0}
+        for candidate in candidates:
+            d = self.matcher.decide(candidate, limit)
+            key = (order[d.decision], d.ranked[0].score if d.ranked else 0.0)
+            if best is None or key > (order[best.decision], best.ranked[0].score if best.ranked else 0.0):
+                best = d
+        assert best is not None
+        result = self._result(text, best, limit, outlet)
+        result.link = link
+        return result
+
+    def search(self, text: str, *, limit: int = 10) -> CheckResult:
+        """Up to `limit` candidate claims for inline search, best first, each with its own card."""
+        text = (text or "")[:MAX_TEXT]
+        d = self.matcher.decide(text, limit)
+        return self._result(text, d, limit)
+
+    # -- cards -------------------------------------------------------------------------------------------
+    def claim_data(self, claim_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT data FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def card(self, claim_id: str, *, confidence: float = 1.0, decision: str = "match",
+             outlet: OutletNote | None = None) -> Card | None:
+        data = self.claim_data(claim_id)
+        if data is None:
+            return None
+        fr = data.get("first_report") or {}
+        related = []
+        for rid in data.get("related", []):
+            row = self.conn.execute("SELECT statement, status FROM claims WHERE id = ?", (rid,)).fetchone()
+            if row:
+                related.append(RelatedClaim(rid, row[0], row[1]))
+        return Card(
+            claim_id=data["id"], statement=data["statement"], status=data["status"],
+            status_note=data.get("status_note", ""), decision=decision, confidence=round(float(confidence), 4),
+            first_report=_source(fr) if fr else None, sourcing=fr.get("sourcing", ""),
+            sourcing_detail=fr.get("sourcing_detail", ""), sourcing_notes=data.get("sourcing_notes", ""),
+            denials=tuple(_source(x) for x in data.get("denials", [])),
+            fact_checks=tuple(FactCheck(f["publisher"], f["rating"], f.get("date", ""), f.get("headline", ""), f.get("url", ""))
+                              for f in data.get("fact_checks", [])),
+            developments=tuple(_source(x) for x in data.get("developments", [])),
+            related=tuple(related), outlet=outlet, last_reviewed=data.get("last_reviewed", ""),
+        )
+
+    def complete_claims(self, prefix: str, *, limit: int = 25) -> list[tuple[str, str]]:
+        """(id, statement) pairs whose id or statement contains `prefix`: for autocomplete."""
+        like = "%" + prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.conn.execute(
+            "SELECT id, statement FROM claims WHERE id LIKE ? ESCAPE '\\' OR statement LIKE ? ESCAPE '\\' "
+            "ORDER BY (id LIKE ? ESCAPE '\\') DESC, id LIMIT ?", (like, like, prefix + "%", limit)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    # -- outlets -----------------------------------------------------------------------------------------
+    def outlet_for_url(self, url: str) -> OutletNote | None:
+        suffixes, path = host_suffixes(url)
+        for host in suffixes:
+            rows = self.conn.execute(
+                "SELECT domain, path, name, rsp_status, rsp_label, rsp_summary, rsp_year, rsp_link, ownership, "
+                "ownership_note, ownership_citation FROM outlets WHERE domain = ? ORDER BY length(path) DESC",
+                (host.removeprefix("www."),)).fetchall()
+            for r in rows:
+                if not r[1] or path.lower().startswith(r[1].lower()):
+                    return OutletNote(domain=r[0] + r[1], name=r[2], rsp_status=r[3], rsp_label=r[4],
+                                      rsp_summary=_first_sentences(r[5]), rsp_year=r[6], rsp_link=r[7],
+                                      ownership=r[8], ownership_note=r[9], ownership_citation=r[10])
+        return None
+
+    def about(self) -> dict[str, Any]:
+        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        curated = self.conn.execute("SELECT COUNT(*) FROM claims WHERE source = 'curated'").fetchone()[0]
+        outlets = self.conn.execute("SELECT COUNT(DISTINCT domain) FROM outlets").fetchone()[0]
+        return {
+            "claims": int(meta.get("claims", 0)), "curated_claims": curated, "outlet_domains": outlets,
+            "last_reviewed": meta.get("last_reviewed", ""), "knowledge_version": meta.get("knowledge_version", ""),
+            "sources": [
+                "Curated claim files in knowledge/claims (each claim cites its reports, denials and fact-checks)",
+                f"Wikipedia: Reliable sources/Perennial sources ({RSP_PAGE}), CC BY-SA 4.0",
+                "Curated ownership notes in knowledge/outlets/ownership.yaml, each with its citation",
+            ],
+            "licences": {"code": "MIT", "outlet notes from Wikipedia": "CC BY-SA 4.0"},
+        }
+
+
+def _first_sentences(text: str, limit: int = 420) -> str:
+    """Keep card notes short: whole sentences up to `limit` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(". ", 0, limit)
+    return text[:cut + 1] if cut > 80 else text[:limit].rsplit(" ", 1)[0] + "\u2026"

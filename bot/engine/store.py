@@ -1,0 +1,230 @@
+"""Compiling knowledge into SQLite (sqlite-utils) and reading it back.
+
+A build writes a new file beside the target and renames it into place, so a failed build leaves the
+previous database intact. Rows are inserted in a fixed order, so the same knowledge gives the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bot.engine import normalize
+from bot.engine.knowledge import Knowledge, load_knowledge
+from bot.engine.outlets import RSP_LABELS, split_domain
+
+SCHEMA_VERSION = "1"
+FTS_COLUMNS = ("statement", "phrasings", "entities")
+_NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
+
+
+def claim_main_actor(claim: dict[str, Any]) -> str:
+    return next((e["name"] for e in claim.get("entities", []) if e.get("role") == "actor"), "")
+
+
+def _create_schema(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["claims"].create({"rowid": int, "id": str, "statement": str, "status": str, "main_actor": str,
+                         "source": str, "last_reviewed": str, "data": str}, pk="rowid")
+    db["claims"].create_index(["id"], unique=True)
+    db["entities"].create({"claim_rowid": int, "name": str, "role": str, "alias": str})
+    db["entities"].create_index(["claim_rowid"])
+    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int})
+    db["outlets"].create({"domain": str, "path": str, "name": str, "rsp_status": str, "rsp_label": str,
+                          "rsp_summary": str, "rsp_year": str, "rsp_link": str, "ownership": str,
+                          "ownership_note": str, "ownership_citation": str})
+    db["outlets"].create_index(["domain"])
+    db["terms"].create({"term": str, "df": int}, pk="term")
+    db.execute("CREATE VIRTUAL TABLE claims_fts USING fts5(statement, phrasings, entities, "
+               "tokenize = 'porter unicode61 remove_diacritics 2')")
+
+
+def alias_is_case_sensitive(alias: str) -> bool:
+    """Short all-caps aliases ('US', 'UK', 'UN') must keep their case: 'us' is a pronoun."""
+    letters = [c for c in alias if c.isalpha()]
+    return bool(letters) and len(letters) <= 4 and all(c.isupper() for c in letters)
+
+
+_NAME_RE = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,2}")
+
+
+def joined_names(text: str) -> list[str]:
+    """Capitalised word runs joined into one token ('PnB Rock' -> 'pnbrock'): how handles spell names."""
+    out = []
+    for m in _NAME_RE.finditer(text):
+        words = normalize.tokens(m.group(0), _NO_LEET)
+        out += ["".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)]
+    return out
+
+
+def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter) -> Iterator[tuple[dict, dict, list[dict]]]:
+    for rowid, claim in enumerate(claims, start):
+        phrasings = claim.get("phrasings", [])
+        ent_names = []
+        entity_rows = []
+        for e in claim.get("entities", []):
+            for alias in [e["name"], *e.get("aliases", [])]:
+                entity_rows.append({"claim_rowid": rowid, "name": e["name"], "role": e["role"], "alias": alias})
+                ent_names.append(alias)
+        fts = {"rowid": rowid,
+               "statement": normalize.normalize(claim["statement"], _NO_LEET),
+               "phrasings": "\n".join(normalize.normalize(p, _NO_LEET) for p in phrasings),
+               "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])), _NO_LEET)}
+        df.update(set((fts["statement"] + " " + fts["phrasings"]).split()))
+        data = {k: v for k, v in claim.items() if not k.startswith("_")}
+        row = {"rowid": rowid, "id": claim["id"], "statement": claim["statement"], "status": claim["status"],
+               "main_actor": claim_main_actor(claim), "source": claim.get("source", "curated"),
+               "last_reviewed": claim.get("last_reviewed", ""), "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
+        yield row, fts, entity_rows
+
+
+def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], batch: int = 5000) -> int:
+    """Append claims (and their FTS rows and term counts); returns how many were added."""
+    start = (db.execute("SELECT COALESCE(MAX(rowid), 0) FROM claims").fetchone()[0]) + 1
+    df: Counter = Counter()
+    added = 0
+    rows, fts_rows, ent_rows = [], [], []
+
+    def flush() -> None:
+        db["claims"].insert_all(rows, batch_size=batch)
+        db.conn.executemany("INSERT INTO claims_fts (rowid, statement, phrasings, entities) VALUES (?,?,?,?)",
+                            [(f["rowid"], f["statement"], f["phrasings"], f["entities"]) for f in fts_rows])
+        db["entities"].insert_all(ent_rows, batch_size=batch)
+        rows.clear(); fts_rows.clear(); ent_rows.clear()
+
+    for row, fts, entity_rows in _claim_rows(claims, start, df):
+        rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows)
+        added += 1
+        if len(rows) >= batch:
+            flush()
+    flush()
+    db.conn.executemany("INSERT INTO terms (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                        sorted(df.items()))
+    return added
+
+
+def _outlet_rows(kb: Knowledge) -> list[dict[str, Any]]:
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    blank = {"name": "", "rsp_status": "", "rsp_label": "", "rsp_summary": "", "rsp_year": "", "rsp_link": "",
+             "ownership": "", "ownership_note": "", "ownership_citation": ""}
+    for entry in kb.rsp:
+        for d in entry.get("domains", []):
+            domain, path = split_domain(d)
+            row = by_key.setdefault((domain, path), {"domain": domain, "path": path, **blank})
+            row.update(name=row["name"] or entry["name"], rsp_status=entry["status"],
+                       rsp_label=RSP_LABELS.get(entry["status"], entry["status"]), rsp_summary=entry["summary"],
+                       rsp_year=entry.get("year", ""), rsp_link=entry["link"])
+    for o in kb.ownership:
+        domain, path = split_domain(o["domain"])
+        row = by_key.setdefault((domain, path), {"domain": domain, "path": path, **blank})
+        c = o["citation"]
+        cite = f"{c['outlet']}, {c['date']}: {c['headline']}" + (f" {c['url']}" if c.get("url") else "")
+        country = f" ({o['country']})" if o.get("country") else ""
+        row.update(name=o["name"], ownership=f"{o['ownership']}{country}", ownership_note=o["note"], ownership_citation=cite)
+    return [by_key[k] for k in sorted(by_key)]
+
+
+def knowledge_version(kb: Knowledge) -> str:
+    h = hashlib.sha256()
+    for path in sorted(kb.files):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", extra_claims: Iterable[dict] = ()) -> Path:
+    """Build a complete database into a temporary file, then atomically replace `db_path`."""
+    target = Path(db_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        conn = sqlite3.connect(str(tmp))
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        db = sqlite_utils.Database(conn)
+        with conn:
+            _create_schema(db)
+            n = insert_claims(db, kb.claims)
+            n += insert_claims(db, extra_claims)
+            db["gazetteer"].insert_all(
+                {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a))}
+                for g in kb.gazetteer for a in [g["name"], *g.get("aliases", [])])
+            db["outlets"].insert_all(_outlet_rows(kb))
+            last = max((c.get("last_reviewed", "") for c in kb.claims), default="")
+            db["meta"].insert_all([
+                {"key": "schema_version", "value": SCHEMA_VERSION},
+                {"key": "knowledge_version", "value": version},
+                {"key": "claims", "value": str(n)},
+                {"key": "last_reviewed", "value": last},
+            ])
+        conn.execute("INSERT INTO claims_fts(claims_fts) VALUES('optimize')")
+        conn.commit()
+        conn.execute("VACUUM")
+        conn.close()
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def build_database(knowledge_dir: str | Path, db_path: str | Path) -> Path:
+    """Validate `knowledge_dir` (raises KnowledgeError, building nothing) and compile it to `db_path`."""
+    kb = load_knowledge(knowledge_dir)
+    return write_database(db_path, kb, version=knowledge_version(kb))
+
+
+def empty_database(db_path: str | Path) -> None:
+    """A new database with the schema and no knowledge (for `knowledge import` into a fresh file)."""
+    write_database(db_path, Knowledge(), version="import")
+
+
+def database_is_current(knowledge_dir: str | Path, db_path: str | Path) -> bool:
+    if not Path(db_path).exists():
+        return False
+    try:
+        kb = load_knowledge(knowledge_dir)
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        row = conn.execute("SELECT value FROM meta WHERE key='knowledge_version'").fetchone()
+        conn.close()
+    except Exception:
+        return False
+    return bool(row) and row[0] == knowledge_version(kb)
+
+
+def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[int, int]:
+    """Add imported claims to `db_path` (created if missing), skipping ids already there.
+    Works on a copy that replaces the original only when complete. Returns (added, already present)."""
+    target = Path(db_path)
+    if not target.exists():
+        empty_database(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.import.tmp")
+    src = sqlite3.connect(str(target))
+    dst = sqlite3.connect(str(tmp))
+    try:
+        src.backup(dst)
+        src.close()
+        db = sqlite_utils.Database(dst)
+        existing = {r[0] for r in dst.execute("SELECT id FROM claims")}
+        new = [c for c in claims if c["id"] not in existing]
+        with dst:
+            added = insert_claims(db, new)
+            total = dst.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+            dst.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('claims', ?)", (str(total),))
+        dst.close()
+        os.replace(tmp, target)
+    except BaseException:
+        dst.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return added, len(claims) - len(new)

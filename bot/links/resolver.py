@@ -1,0 +1,120 @@
+"""LinkResolver: the one entry point for link lookups (cached, coalesced, safe, never raises)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Awaitable, Callable
+
+from bot.links.cache import TTLCache
+from bot.links.extract import decode_html, extract_page
+from bot.links.fetch import Fetched, SafeFetcher, check_url
+from bot.links.models import FetchResult
+from bot.links.urls import normalize_url
+
+log = logging.getLogger(__name__)
+
+
+class LinkResolver:
+    """Resolves shared links to page metadata.
+
+    A link shared 100 times is fetched once: results are cached per normalised URL (tracking
+    parameters removed) for `ttl` seconds, failures for `failure_ttl`, and concurrent requests for
+    the same URL wait on one in-flight fetch.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        ttl: float = 3600,
+        failure_ttl: float = 60,
+        max_bytes: int = 2_000_000,
+        connect_timeout: float = 5,
+        read_timeout: float = 5,
+        total_timeout: float = 10,
+        max_redirects: int = 5,
+        cache_size: int = 4096,
+        resolver: Callable[[str, int], Awaitable[list[str]]] | None = None,
+    ) -> None:
+        self.ttl = ttl
+        self.failure_ttl = failure_ttl
+        self.fetcher = SafeFetcher(
+            allow_private=allow_private,
+            max_bytes=max_bytes,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            total_timeout=total_timeout,
+            max_redirects=max_redirects,
+            resolver=resolver,
+        )
+        self.cache: TTLCache[FetchResult] = TTLCache(cache_size)
+        self._inflight: dict[str, asyncio.Task[FetchResult]] = {}
+        self.stats: dict[str, int] = {"fetches": 0, "cache_hits": 0, "coalesced": 0, "failures": 0, "refused": 0}
+
+    async def resolve(self, url: str) -> FetchResult:
+        """Metadata for `url`, from cache when fresh; a failed lookup is a FetchResult with ok=False."""
+        try:
+            return await self._resolve(url)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller gets a result, never an exception
+            log.warning("link lookup failed for %r", url, exc_info=True)
+            return FetchResult(ok=False, url=str(url), reason=f"error: {type(exc).__name__}")
+
+    async def _resolve(self, url: str) -> FetchResult:
+        if not isinstance(url, str):
+            return FetchResult(ok=False, url=repr(url), reason="refused: not a URL")
+        # Judged on the URL as given: normalising drops user info, so credentials must be caught first.
+        reason = check_url(url)
+        if reason:
+            self.stats["refused"] += 1
+            return FetchResult(ok=False, url=url, reason=reason)
+        key = normalize_url(url)
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.stats["cache_hits"] += 1
+            return _for_caller(cached, url)
+        task = self._inflight.get(key)
+        if task is not None:
+            self.stats["coalesced"] += 1
+        else:
+            task = asyncio.create_task(self._fetch_and_store(key), name=f"link-fetch {key[:80]}")
+            self._inflight[key] = task
+        # Shielded: one impatient caller cancelling must not cancel the fetch the others wait for.
+        return _for_caller(await asyncio.shield(task), url)
+
+    async def _fetch_and_store(self, key: str) -> FetchResult:
+        try:
+            self.stats["fetches"] += 1
+            outcome = await self.fetcher.fetch(key)
+            if isinstance(outcome, Fetched):
+                html = decode_html(outcome.body, outcome.charset)
+                # lxml parsing of up to max_bytes: off the event loop.
+                page = await asyncio.to_thread(extract_page, html, key)
+                page.final_url = outcome.final_url
+                result = FetchResult(ok=True, url=key, reason="", page=page)
+                self.cache.set(key, result, self.ttl)
+            else:
+                self.stats["failures"] += 1
+                if outcome.reason.startswith("refused"):
+                    self.stats["refused"] += 1
+                result = FetchResult(ok=False, url=key, reason=outcome.reason)
+                self.cache.set(key, result, self.failure_ttl)
+            return result
+        finally:
+            self._inflight.pop(key, None)
+
+    async def aclose(self) -> None:
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.fetcher.aclose()
+
+
+def _for_caller(result: FetchResult, url: str) -> FetchResult:
+    """The shared cached result, labelled with the URL this caller asked about."""
+    page = dataclasses.replace(result.page, url=url) if result.page is not None else None
+    return dataclasses.replace(result, url=url, page=page)

@@ -1,0 +1,348 @@
+"""Group moderation aid: the platform-neutral policy for auto-flagging known claims.
+
+CONTRACT (adapters code against this): all state lives in the StateStore's SQLite file (WAL, one
+transaction per decision), so it survives restarts.
+
+decide() is called for every group message, so the common paths stay cheap: a disabled chat or a non-match
+costs one indexed read and no write; a match costs one more read (admins' wrong-match texts) and one
+BEGIN IMMEDIATE transaction that checks the exactly-once guard, the cooldown, and writes the decision, the
+flag and the cooldown together before returning.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
+
+from bot.engine.cards import CheckResult
+from bot.state import StateStore
+
+MODES = ("reply", "notify")
+MAX_COOLDOWN_S = 7 * 24 * 3600
+NEAR_IDENTICAL = 90.0  # fuzz.ratio on default_process'd text: same message give or take a few characters
+EXCERPT_CHARS = 300
+LINK_CHARS = 2048
+COMPARE_CHARS = 4096  # feedback texts are stored up to this length; compare like with like
+WRONG_MATCH_LOOKBACK = 200  # newest admin wrong-match texts considered per claim per chat
+CARD_ACTIONS = ("reply", "notify")
+
+
+@dataclass
+class ChatSettings:
+    platform: str
+    chat_id: str
+    enabled: bool = False  # off by default
+    mode: str = "reply"  # "reply" publicly under the message | "notify" only the log chat/channel
+    log_chat_id: str | None = None  # where notify mode posts (and where repeats are counted)
+    cooldown_s: int = 6 * 3600  # one card per claim per chat per cooldown
+    threshold: float = 0.0  # extra minimum score on top of the engine's `match` decision (0 = engine's)
+    quiet_start: int | None = None  # hour 0-23 UTC; no public replies from quiet_start to quiet_end
+    quiet_end: int | None = None
+    muted: set[str] = field(default_factory=set)  # claim ids never auto-flagged in this chat
+
+    def is_quiet(self, now: float) -> bool:
+        """Quiet hours cover [quiet_start, quiet_end) in UTC; a start after the end wraps past midnight."""
+        if self.quiet_start is None or self.quiet_end is None:
+            return False
+        hour = datetime.fromtimestamp(now, tz=timezone.utc).hour
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= hour < self.quiet_end
+        return hour >= self.quiet_start or hour < self.quiet_end
+
+
+@dataclass
+class FlagDecision:
+    action: str  # "reply" | "notify" | "count" (repeat within cooldown: counted in the log) | "skip"
+    reason: str  # "disabled", "not a match", "below threshold", "muted", "wrong-match feedback", "duplicate message",
+    #              "already flagged" (an edit of a message that already got a card), "cooldown", "quiet hours", "match"
+    claim_id: str | None = None
+    score: float = 0.0
+    flag_id: int | None = None  # row in the flags table when recorded
+    repeat_count: int = 0  # for "count": how many times this claim was counted in this chat since its last card
+    card_flag_id: int | None = None  # for "count": the flag row of the last card (reply/notify) being counted
+
+
+_SETTING_FIELDS = ("enabled", "mode", "log_chat_id", "cooldown_s", "threshold", "quiet_start", "quiet_end")
+_TRUE = {"1", "true", "yes", "on", "enable", "enabled"}
+_FALSE = {"0", "false", "no", "off", "disable", "disabled"}
+
+
+def _key(platform: str, chat_id: str | int) -> tuple[str, str]:
+    if not isinstance(platform, str) or not platform.strip():
+        raise ValueError("platform must be a non-empty string")
+    chat = str(chat_id).strip()
+    if not chat:
+        raise ValueError("chat_id must not be empty")
+    return platform.strip(), chat
+
+
+def _claim_key(claim_id: str) -> str:
+    if not isinstance(claim_id, str) or not claim_id.strip():
+        raise ValueError("claim_id must be a non-empty string")
+    return claim_id.strip()
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{name} must be on or off (true/false), not {value!r}")
+
+
+def _as_int(name: str, value: Any, lo: int, hi: int, what: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be {what}, not {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {what}, not {value!r}") from None
+    if number != number or not number.is_integer() or not lo <= number <= hi:  # NaN, fractions, range
+        raise ValueError(f"{name} must be {what}, not {value!r}")
+    return int(number)
+
+
+def _validate(name: str, value: Any) -> Any:
+    """One setting's value, normalised; ValueError with a message an admin can act on."""
+    if name == "enabled":
+        return _as_bool(name, value)
+    if name == "mode":
+        mode = str(value).strip().lower() if isinstance(value, str) else value
+        if mode not in MODES:
+            raise ValueError(f"mode must be reply or notify, not {value!r}")
+        return mode
+    if name == "log_chat_id":
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError(f"log_chat_id must be a chat or channel id, not {value!r}")
+        return str(value).strip()
+    if name == "cooldown_s":
+        return _as_int(name, value, 0, MAX_COOLDOWN_S, f"a whole number of seconds from 0 to {MAX_COOLDOWN_S} (7 days)")
+    if name == "threshold":
+        try:
+            number = float(value) if not isinstance(value, bool) else float("nan")
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not 0.0 <= number <= 1.0:  # also rejects NaN
+            raise ValueError(f"threshold must be a score from 0 to 1, not {value!r}")
+        return number
+    if name in ("quiet_start", "quiet_end"):
+        if value is None:
+            return None
+        return _as_int(name, value, 0, 23, "an hour from 0 to 23 (UTC) or None")
+    raise ValueError(f"unknown setting {name!r}; settings are {', '.join(_SETTING_FIELDS)} (use mute/unmute for claims)")
+
+
+def _check_combination(s: ChatSettings) -> None:
+    if (s.quiet_start is None) != (s.quiet_end is None):
+        raise ValueError("set quiet_start and quiet_end together (both hours 0-23 UTC, or both None to turn quiet hours off)")
+    if s.quiet_start is not None and s.quiet_start == s.quiet_end:
+        raise ValueError("quiet_start and quiet_end must differ (quiet hours run from start up to end, UTC)")
+    if s.mode == "notify" and not s.log_chat_id:
+        raise ValueError("notify mode needs a log_chat_id: the moderators' chat or channel to post to")
+
+
+def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
+
+
+_SETTINGS_SQL = """
+SELECT s.*, EXISTS (SELECT 1 FROM muted_claims m WHERE m.platform = s.platform AND m.chat_id = s.chat_id
+                    AND m.claim_id = :claim) AS claim_muted
+FROM chat_settings s WHERE s.platform = :platform AND s.chat_id = :chat
+"""
+
+
+class Moderation:
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+
+    # --- settings -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _from_row(platform: str, chat: str, row: dict[str, Any] | None, muted: set[str]) -> ChatSettings:
+        if row is None:
+            return ChatSettings(platform=platform, chat_id=chat, muted=muted)
+        return ChatSettings(
+            platform=platform, chat_id=chat, enabled=bool(row["enabled"]), mode=row["mode"],
+            log_chat_id=row["log_chat_id"], cooldown_s=int(row["cooldown_s"]), threshold=float(row["threshold"]),
+            quiet_start=row["quiet_start"], quiet_end=row["quiet_end"], muted=muted,
+        )
+
+    def settings(self, platform: str, chat_id: str | int) -> ChatSettings:
+        platform, chat = _key(platform, chat_id)
+        rows = self.state.query("SELECT * FROM chat_settings WHERE platform = ? AND chat_id = ?", (platform, chat))
+        muted = {r["claim_id"] for r in self.state.query(
+            "SELECT claim_id FROM muted_claims WHERE platform = ? AND chat_id = ?", (platform, chat))}
+        return self._from_row(platform, chat, rows[0] if rows else None, muted)
+
+    def update(self, platform: str, chat_id: str | int, **changes: Any) -> ChatSettings:
+        """Change enabled/mode/log_chat_id/cooldown_s/threshold/quiet_start/quiet_end; validates values (ValueError with a clear message)."""
+        platform, chat = _key(platform, chat_id)
+        clean = {name: _validate(name, value) for name, value in changes.items()}
+        with self.state.write() as conn:  # read-modify-write in one transaction: concurrent updates don't clobber
+            row = conn.execute("SELECT * FROM chat_settings WHERE platform = ? AND chat_id = ?", (platform, chat)).fetchone()
+            current = self._from_row(platform, chat, dict(row) if row else None, set())
+            new = replace(current, **clean)
+            _check_combination(new)  # raising here rolls back: nothing half-applied
+            conn.execute(
+                "INSERT OR REPLACE INTO chat_settings (platform, chat_id, enabled, mode, log_chat_id, cooldown_s, threshold,"
+                " quiet_start, quiet_end, updated_ts) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (platform, chat, int(new.enabled), new.mode, new.log_chat_id, new.cooldown_s, new.threshold,
+                 new.quiet_start, new.quiet_end, time.time()),
+            )
+        return self.settings(platform, chat)
+
+    def mute(self, platform: str, chat_id: str | int, claim_id: str) -> ChatSettings:
+        platform, chat = _key(platform, chat_id)
+        self.state.transaction([(
+            "INSERT OR IGNORE INTO muted_claims (platform, chat_id, claim_id, ts) VALUES (?,?,?,?)",
+            (platform, chat, _claim_key(claim_id), time.time()),
+        )])
+        return self.settings(platform, chat)
+
+    def unmute(self, platform: str, chat_id: str | int, claim_id: str) -> ChatSettings:
+        platform, chat = _key(platform, chat_id)
+        self.state.transaction([(
+            "DELETE FROM muted_claims WHERE platform = ? AND chat_id = ? AND claim_id = ?",
+            (platform, chat, _claim_key(claim_id)),
+        )])
+        return self.settings(platform, chat)
+
+    # --- the decision ---------------------------------------------------------------------------------
+
+    def _wrong_match_blocks(self, platform: str, chat: str, claim_id: str, text: str) -> bool:
+        """An admin said "wrong match" for this claim on (nearly) this text in this chat, and no curator has
+        since rejected that feedback or promoted the text to a phrasing."""
+        query = text[:COMPARE_CHARS]
+        if not default_process(query):
+            return False
+        rows = self.state.query(
+            "SELECT text FROM feedback WHERE platform = ? AND chat_id = ? AND claim_id = ? AND kind = 'wrong'"
+            " AND is_admin = 1 AND status IN ('open', 'accepted') ORDER BY id DESC LIMIT ?",
+            (platform, chat, claim_id, WRONG_MATCH_LOOKBACK),
+        )
+        texts = [r["text"] for r in rows if default_process(r["text"])]
+        if not texts:
+            return False
+        # ratio, not token_set_ratio: a short message whose words all occur in a long reported one would
+        # score 100 on token_set_ratio, and that is not "near-identical".
+        return process.extractOne(query, texts, scorer=fuzz.ratio, processor=default_process,
+                                  score_cutoff=NEAR_IDENTICAL) is not None
+
+    def decide(self, platform: str, chat_id: str | int, message_id: str | int, text: str, result: CheckResult, *,
+               message_link: str = "", edited: bool = False, now: float | None = None) -> FlagDecision:
+        """Decide and record atomically. Never "reply"/"notify" twice for the same (platform, chat, message);
+        an edited message is re-checked once; only `match` decisions flag; repeats within the cooldown become "count"."""
+        platform, chat = _key(platform, chat_id)
+        message = str(message_id)
+        revision = 1 if edited else 0
+        now = time.time() if now is None else float(now)
+        text = text if isinstance(text, str) else ""
+        best = result.matches[0] if result.decision == "match" and result.matches else None
+        claim_id = best.id if best else None
+        score = float(best.score) if best else 0.0
+
+        rows = self.state.query(_SETTINGS_SQL, {"platform": platform, "chat": chat, "claim": claim_id or ""})
+        row = rows[0] if rows else None
+        if row is None or not row["enabled"]:
+            return FlagDecision("skip", "disabled", claim_id, score)  # nothing written for chats that did not opt in
+        settings = self._from_row(platform, chat, row, set())
+
+        early: FlagDecision | None = None
+        if best is None:
+            early = FlagDecision("skip", "not a match")
+        elif score < settings.threshold:
+            early = FlagDecision("skip", "below threshold", claim_id, score)
+        elif row["claim_muted"]:
+            early = FlagDecision("skip", "muted", claim_id, score)
+        elif self._wrong_match_blocks(platform, chat, best.id, text):
+            early = FlagDecision("skip", "wrong-match feedback", claim_id, score)
+        if early is not None and not edited:
+            return early  # an unflagged first delivery needs no guard row: a redelivery can't double anything
+        # An edit always records its revision, even as "skip", so later edits are not re-checked.
+
+        with self.state.write() as conn:
+            seen = {r["revision"]: dict(r) for r in conn.execute(
+                "SELECT revision, action, claim_id, flag_id FROM decisions WHERE platform = ? AND chat_id = ? AND message_id = ?",
+                (platform, chat, message))}
+            if revision in seen:
+                prior = seen[revision]
+                return FlagDecision("skip", "duplicate message", prior["claim_id"], score, prior["flag_id"])
+            decision = early
+            if decision is None and any(r["action"] in CARD_ACTIONS for r in seen.values()):
+                decision = FlagDecision("skip", "already flagged", claim_id, score)  # one card per message, ever
+            if decision is None:
+                assert best is not None and claim_id is not None
+                decision = self._flag(conn, settings, message, revision, message_link, text, best.claim, claim_id,
+                                      score, now)
+            conn.execute(
+                "INSERT INTO decisions (platform, chat_id, message_id, revision, ts, action, reason, claim_id, score,"
+                " flag_id, repeat_count) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (platform, chat, message, revision, now, decision.action, decision.reason, decision.claim_id,
+                 decision.score, decision.flag_id, decision.repeat_count),
+            )
+        return decision
+
+    @staticmethod
+    def _flag(conn: Any, s: ChatSettings, message: str, revision: int, link: str, text: str, claim_text: str,
+              claim_id: str, score: float, now: float) -> FlagDecision:
+        """Inside decide()'s transaction: cooldown, quiet hours, mode -> the flag row and the cooldown row."""
+        cd = conn.execute("SELECT * FROM cooldowns WHERE platform = ? AND chat_id = ? AND claim_id = ?",
+                          (s.platform, s.chat_id, claim_id)).fetchone()
+        in_cooldown = cd is not None and cd["last_card_ts"] is not None and now - cd["last_card_ts"] < s.cooldown_s
+        if in_cooldown:
+            action, reason = "count", "cooldown"
+        elif s.mode == "reply" and s.is_quiet(now):
+            action, reason = ("notify" if s.log_chat_id else "count"), "quiet hours"
+        else:
+            action, reason = s.mode, "match"
+        repeats = ((cd["repeats"] if cd else 0) + 1) if action == "count" else 0
+        flag_id = int(conn.execute(
+            "INSERT INTO flags (ts, platform, chat_id, message_id, revision, message_link, claim_id, claim_text, score,"
+            " action, reason, repeat_count, excerpt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (now, s.platform, s.chat_id, message, revision, (link or "")[:LINK_CHARS], claim_id, claim_text or "",
+             score, action, reason, repeats, _excerpt(text)),
+        ).lastrowid)
+        if action in CARD_ACTIONS:
+            conn.execute(
+                "INSERT OR REPLACE INTO cooldowns (platform, chat_id, claim_id, last_card_ts, last_flag_id, repeats)"
+                " VALUES (?,?,?,?,?,0)", (s.platform, s.chat_id, claim_id, now, flag_id))
+            card_flag_id = None
+        else:
+            conn.execute(
+                "INSERT INTO cooldowns (platform, chat_id, claim_id, repeats) VALUES (?,?,?,1)"
+                " ON CONFLICT (platform, chat_id, claim_id) DO UPDATE SET repeats = repeats + 1",
+                (s.platform, s.chat_id, claim_id))
+            card_flag_id = cd["last_flag_id"] if cd else None
+        return FlagDecision(action, reason, claim_id, score, flag_id, repeats, card_flag_id)
+
+    # --- feedback and the log -------------------------------------------------------------------------
+
+    def wrong_match(self, platform: str, chat_id: str | int, claim_id: str, text: str, user_id: str | int, *,
+                    is_admin: bool) -> None:
+        """Record "Wrong match" feedback (queued for curators). From an admin it immediately stops `claim_id`
+        from auto-flagging near-identical text in that chat."""
+        platform, chat = _key(platform, chat_id)
+        self.state.add_feedback(platform=platform, chat_id=chat, user_id=user_id, claim_id=_claim_key(claim_id),
+                                kind="wrong", text=text if isinstance(text, str) else "", is_admin=bool(is_admin))
+
+    def recent_flags(self, platform: str, chat_id: str | int, limit: int = 20) -> list[dict[str, Any]]:
+        """Newest first, for /flags: id, ts, message_id, message_link, claim_id, claim_text, score, action,
+        reason, repeat_count, excerpt."""
+        platform, chat = _key(platform, chat_id)
+        limit = max(1, min(int(limit), 200))
+        return self.state.query(
+            "SELECT id, ts, message_id, revision, message_link, claim_id, claim_text, score, action, reason,"
+            " repeat_count, excerpt FROM flags WHERE platform = ? AND chat_id = ? ORDER BY id DESC LIMIT ?",
+            (platform, chat, limit),
+        )
