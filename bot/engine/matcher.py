@@ -30,6 +30,7 @@ CANDIDATES = 30
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
+@lru_cache(maxsize=200_000)
 def stem(token: str) -> str:
     """A light suffix stripper so 'bounties'/'bounty' and 'paid'/'pays' meet in the overlap features."""
     if len(token) > 4 and token.endswith("ies"):
@@ -103,6 +104,7 @@ class Matcher:
         self.n_docs = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] or 1
         self.vocab = _Vocab(self)
         self._df = lru_cache(maxsize=200_000)(self._df_lookup)
+        self.idf = lru_cache(maxsize=200_000)(self._idf)  # type: ignore[method-assign]
         self._load_gazetteer()
 
     # -- term statistics -------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class Matcher:
     def df(self, term: str) -> int:
         return self._df(term)
 
-    def idf(self, term: str) -> float:
+    def _idf(self, term: str) -> float:
         df = self._df(term)
         return math.log((self.n_docs - df + 0.5) / (df + 0.5) + 1.0)
 

@@ -8,9 +8,11 @@ expose ClaimReview or keep headline and og:title apart.
 from __future__ import annotations
 
 import codecs
+import email.utils
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any, Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -183,7 +185,7 @@ def _claim_review(graph: _Graph, node: dict, page_url: str) -> ClaimReviewInfo:
         rating=_rating(graph, node.get("reviewRating")),
         publisher=graph.name(node.get("author")) or graph.name(node.get("publisher")),
         url=_absolute(url, page_url) if url else page_url,
-        date=_text(node.get("datePublished")) or _text(node.get("dateCreated")),
+        date=iso_date(_text(node.get("datePublished")) or _text(node.get("dateCreated"))),
         claimant=claimant,
     )
 
@@ -196,6 +198,23 @@ def _absolute(href: str, base: str) -> str:
     except ValueError:
         return ""
     return url if urlsplit(url).scheme in ("http", "https") else ""
+
+
+def iso_date(text: str) -> str:
+    """A date or date-time in ISO 8601 ('2022-03-10', '2022-03-10T15:44:00+00:00'); '' if unreadable."""
+    text = clean_text(text)
+    if not text:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)  # RFC 2822, as some CMSs write it
+        except (TypeError, ValueError, IndexError):
+            return ""
+    if len(text) <= 10 and parsed.hour == parsed.minute == parsed.second == 0:
+        return parsed.date().isoformat()
+    return parsed.isoformat()
 
 
 def _meta(tree: lxml.html.HtmlElement) -> dict[str, str]:
@@ -271,9 +290,9 @@ def _extract(html: str | bytes, url: str) -> PageInfo:
     canonical = _link(tree, "canonical") or meta.get("og:url", "")
     page.canonical_url = _absolute(canonical, url) if canonical else ""
     page.published = (
-        (_text(article.get("datePublished")) if article else "")
-        or clean_text(meta.get("article:published_time"))
-        or clean_text(meta.get("datepublished"))
+        (iso_date(_text(article.get("datePublished"))) if article else "")
+        or iso_date(meta.get("article:published_time", ""))
+        or iso_date(meta.get("datepublished", ""))
     )
 
     reviews: list[ClaimReviewInfo] = []
@@ -291,7 +310,7 @@ def _extract(html: str | bytes, url: str) -> PageInfo:
     doc = _trafilatura_metadata(tree, url)
     if doc is not None:
         page.site_name = page.site_name or clean_text(doc.sitename)
-        page.published = page.published or clean_text(doc.date)
+        page.published = page.published or iso_date(doc.date or "")
         page.description = page.description or clean_text(doc.description)
         if not page.title:
             page.title = clean_text(doc.title)

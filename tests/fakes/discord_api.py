@@ -660,7 +660,8 @@ class FakeDiscord:
         return [c for c in self.calls if c.interaction_id == iid]
 
     def channel_posts(self, channel_id: int | None = None) -> list[Call]:
-        pat = re.compile(rf"/channels/{channel_id or r'\d+'}/messages")
+        cid = str(channel_id) if channel_id else r"\d+"
+        pat = re.compile(rf"/channels/{cid}/messages")
         return [c for c in self.calls if c.method == "POST" and pat.fullmatch(c.path) and c.status == 200]
 
     def errors(self) -> list[Call]:
@@ -698,7 +699,9 @@ class FakeDiscord:
             asyncio.get_running_loop().create_task(self.dispatch("MESSAGE_CREATE", result))
         if status == 204:
             return web.Response(status=204, headers=headers)
-        return web.json_response(result, status=status, headers=headers)
+        # Exactly "application/json", as Discord sends it: discord.py compares the header verbatim.
+        headers["Content-Type"] = "application/json"
+        return web.Response(body=json.dumps(result).encode(), status=status, headers=headers)
 
     def _bucket_key(self, call: Call) -> tuple[str, tuple[int, float]] | None:
         m = re.fullmatch(r"/channels/(\d+)/messages", call.path)
@@ -893,3 +896,136 @@ class FakeDiscord:
             msg["edited_timestamp"] = _iso()
             return 200, msg
         raise DiscordError(405, 0, "405: Method Not Allowed")
+
+
+# ---- test knowledge and a harness that runs the real adapter against the fake ---------------------------
+
+def write_test_knowledge(root: "str | Any") -> None:
+    """A small knowledge directory for adapter tests: ordinary claims, related claims, and one claim whose
+    lists are long enough to overflow every Discord limit if rendered naively (plus hostile markdown)."""
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(root)
+    (root / "claims").mkdir(parents=True, exist_ok=True)
+    (root / "outlets").mkdir(parents=True, exist_ok=True)
+
+    def claim(cid: str, statement: str, phrasings: list[str], status: str, actor: str, **extra: Any) -> dict:
+        d = {"id": cid, "statement": statement, "phrasings": phrasings, "status": status,
+             "status_note": f"Test note for {cid}.", "language": "en",
+             "first_report": {"outlet": "Example Times", "date": "2020-08-17", "headline": phrasings[0],
+                              "url": f"https://example.com/{cid}", "sourcing": "anonymous-officials",
+                              "sourcing_detail": "two unnamed officials"},
+             "entities": [{"name": actor, "role": "actor"}], "last_reviewed": "2026-01-15"}
+        d.update(extra)
+        return d
+
+    long_summary = ("An unusually long paragraph about the dispute, repeated to stress the card limits. " * 6).strip()
+    claims = [
+        claim("iran-taliban-bounties-2020",
+              "Iran paid bounties to the Haqqani Network for attacks on US troops in Afghanistan.",
+              ["US intelligence claims Iran paid Taliban to kill American troops",
+               "Iran paid the Haqqani network for the Bagram air base attack"], "unproven", "Iran",
+              denials=[{"who": "Iranian Foreign Ministry", "date": "2020-08-18", "summary": "Called the report false.",
+                        "outlet": "Associated Press"}],
+              fact_checks=[{"publisher": "PolitiFact", "rating": "Unproven", "date": "2020-09-01"}],
+              developments=[{"date": "2021-04-15", "summary": "No official US assessment was published."}],
+              related=["russia-gru-taliban-bounties-2020"]),
+        claim("russia-gru-taliban-bounties-2020",
+              "Russian military intelligence offered bounties to Taliban-linked militants for killing US troops.",
+              ["Russia secretly offered Afghan militants bounties to kill US troops",
+               "GRU unit paid Taliban to kill American soldiers"], "disputed", "Russia",
+              related=["iran-taliban-bounties-2020"]),
+        claim("5g-spreads-covid-19", "5G mobile networks spread the coronavirus that causes COVID-19.",
+              ["5G towers are spreading coronavirus", "5G radiation causes COVID-19 symptoms"], "false", "5G",
+              fact_checks=[{"publisher": "Reuters Fact Check", "rating": "False", "date": "2020-04-01"}]),
+        claim("moon-landing-staged-1969",
+              "The 1969 Apollo 11 moon landing was staged in a film studio. **bold** @everyone <@&123> ||spoiler||",
+              ["NASA faked the moon landing in a studio", "Apollo 11 moon landing was filmed on a sound stage"],
+              "false", "NASA",
+              sourcing_notes=long_summary,
+              denials=[{"who": f"Scientist {i} @everyone", "date": "2001-01-01", "summary": long_summary,
+                        "outlet": "Science *Weekly*", "headline": f"Headline {i} [link](http://x) `code`"}
+                       for i in range(40)],
+              fact_checks=[{"publisher": f"Checker {i}", "rating": "False", "date": "2019-07-16",
+                            "headline": long_summary[:200]} for i in range(30)],
+              developments=[{"date": "2019-07-20", "summary": long_summary} for i in range(30)]),
+    ]
+    for c in claims:
+        (root / "claims" / f"{c['id']}.yaml").write_text(yaml.safe_dump(c, sort_keys=False), encoding="utf-8")
+    (root / "outlets" / "ownership.yaml").write_text(yaml.safe_dump([{
+        "domain": "rt.com", "name": "RT", "ownership": "state-funded", "country": "Russia",
+        "note": "Funded by the Russian government.",
+        "citation": {"outlet": "Example Review", "date": "2022-03-01", "headline": "Who funds RT"}}]), encoding="utf-8")
+
+
+class BotHarness:
+    """The fake Discord plus the real adapter client connected to it (for tests and the load benchmark)."""
+
+    def __init__(self, db_path: Any, state_path: Any, *, guild_id: bool = False, sharded: bool = False,
+                 resolver: Any = None, fake: FakeDiscord | None = None, client_options: dict | None = None,
+                 **fake_options: Any) -> None:
+        self.client_options = client_options or {}
+        self.db_path, self.state_path = db_path, state_path
+        self.fake = fake or FakeDiscord(shards=2 if sharded else 1, **fake_options)
+        self.guild_scoped, self.sharded, self.resolver = guild_id, sharded, resolver
+        self.client: Any = None
+        self.state: Any = None
+        self.engine: Any = None
+        self._task: asyncio.Task | None = None
+        self.stop = asyncio.Event()
+
+    def settings(self) -> Any:
+        from bot.config import Settings
+        return Settings(db_path=self.db_path, state_path=self.state_path, discord_token=self.fake.token,
+                        discord_api_base_url=self.fake.api_base, discord_gateway_url=self.fake.gateway_url,
+                        discord_guild_id=self.fake.guild_id if self.guild_scoped else None,
+                        discord_sharded=self.sharded, allow_private_fetch=True)
+
+    async def start(self, *, timeout: float = 15.0) -> "BotHarness":
+        from bot.adapters import discord_bot
+        from bot.engine.service import Engine
+        from bot.state import StateStore
+
+        if not self.fake.port:
+            await self.fake.start()
+        self.engine = self.engine or Engine(self.db_path)
+        self.state = StateStore(self.state_path)
+        self.stop = asyncio.Event()
+        settings = self.settings()
+        clients: list[Any] = []
+        self._task = asyncio.create_task(discord_bot.run_discord(
+            settings, self.engine, self.state, self.resolver, self.stop, on_client=clients.append,
+            guild_ready_timeout=0.05, **self.client_options))
+
+        async def wait_ready() -> None:
+            while not clients:
+                if self._task.done():
+                    self._task.result()
+                await asyncio.sleep(0.01)
+            self.client = clients[0]
+            waiter = asyncio.ensure_future(self.client.wait_until_ready())
+            done, _ = await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            if self._task in done:
+                waiter.cancel()
+                self._task.result()
+                raise RuntimeError("the client stopped before it was ready")
+        await asyncio.wait_for(wait_ready(), timeout)
+        return self
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 15)
+        self.client = None
+        if self.state is not None:
+            self.state.close()
+
+    async def __aenter__(self) -> "BotHarness":
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+        await self.fake.close()

@@ -313,7 +313,7 @@ class FakeTelegram:
         qid = str(next(self._inline_ids) + 10_000)
         cq: dict[str, Any] = {"id": qid, "from": self.user(user_id), "chat_instance": "ci-1", "data": data}
         if message is not None:
-            cq["message"] = message
+            cq["message"] = {k: v for k, v in message.items() if not k.startswith("_")}
         if inline_message_id:
             cq["inline_message_id"] = inline_message_id
         self.push({"callback_query": cq})
@@ -701,3 +701,47 @@ class FakeTelegram:
 
     def m_logOut(self, params: dict[str, Any]) -> bool:
         return True
+
+
+class BotUnderTest:
+    """The real Application (bot.adapters.telegram_bot) running in polling mode against a FakeTelegram,
+    driven exactly as `python -m bot run` drives it (run_telegram with a stop event)."""
+
+    def __init__(self, fake: FakeTelegram, settings: Any, engine: Any, state: Any, resolver: Any = None, *,
+                 limiter: Any = None, poll_timeout: int = 1) -> None:
+        self.fake, self.settings, self.engine, self.state, self.resolver = fake, settings, engine, state, resolver
+        self.limiter, self.poll_timeout = limiter, poll_timeout
+        self.app: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
+
+    async def start(self, timeout: float = 10.0) -> "BotUnderTest":
+        from bot.adapters.telegram_bot import build_application, run_telegram
+
+        self._stop = asyncio.Event()
+        self.app = build_application(self.settings, self.engine, self.state, self.resolver, limiter=self.limiter)
+        polls = len(self.fake.calls_to("getUpdates"))
+        self._task = asyncio.create_task(run_telegram(self.settings, self.engine, self.state, self.resolver,
+                                                      self._stop, app=self.app, poll_timeout=self.poll_timeout))
+        await self.fake.wait_for(lambda: len(self.fake.calls_to("getUpdates", ok_only=False)) > polls or self._task.done(),
+                                 timeout, "the bot to start polling")
+        if self._task.done():
+            self._task.result()  # raises what went wrong
+        return self
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        if self._task is None or self._stop is None:
+            return
+        self._stop.set()
+        await asyncio.wait_for(self._task, timeout)
+        self._task = None
+
+    @property
+    def adapter(self) -> Any:
+        return self.app.bot_data["adapter"]
+
+    async def __aenter__(self) -> "BotUnderTest":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

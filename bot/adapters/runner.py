@@ -1,0 +1,54 @@
+"""`python -m bot run`: start every adapter whose token is set, or the console adapter when none is."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.config import Settings
+from bot.engine.service import Engine
+from bot.links import LinkResolver
+from bot.state import StateStore
+
+log = logging.getLogger("claim_context")
+
+
+async def run(settings: Settings) -> int:
+    engine = Engine(settings.db_path)
+    resolver = LinkResolver(allow_private=settings.allow_private_fetch)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    tasks = []
+    state = StateStore(settings.state_path)
+    try:
+        if settings.telegram_token:
+            from bot.adapters.telegram_bot import run_telegram
+
+            log.info("starting Telegram adapter")
+            tasks.append(asyncio.create_task(run_telegram(settings, engine, state, resolver, stop)))
+        if settings.discord_token:
+            from bot.adapters.discord_bot import run_discord
+
+            log.info("starting Discord adapter")
+            tasks.append(asyncio.create_task(run_discord(settings, engine, state, resolver, stop)))
+        if not tasks:
+            from bot.adapters.console import run_console
+
+            await run_console(engine, resolver)
+            return 0
+        done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)]
+        for r in failed:
+            log.error("adapter stopped with an error: %r", r)
+        return 1 if failed else 0
+    finally:
+        await resolver.aclose()
+        state.close()

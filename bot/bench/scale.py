@@ -1,0 +1,127 @@
+"""`python -m bot bench scale`: build time, size, peak memory and match latency from 1k to 1M claims,
+side by side with the naive scan a user might write (`rapidfuzz.process.extractOne` over every claim).
+
+Claim sets are derived reproducibly from the CLEF claims: copy k of claim i gets deterministic variations
+(seeded by its index), so every size is the same on every machine. Each size runs in its own process so
+peak memory (ru_maxrss) belongs to that size alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.bench.metrics import evaluate, read_qrels
+from bot.bench.retrieval import CLEF, clef_claims, clef_queries, percentile
+from bot.config import DEFAULT_VAR_DIR
+
+PLACES = ["Ohio", "Texas", "Florida", "London", "Paris", "Lagos", "Delhi", "Sydney", "Toronto", "Berlin", "Madrid", "Nairobi"]
+SUFFIXES = ["according to a viral post", "in a widely shared video", "on social media", "in a 2019 report",
+            "as a chain email claims", "in a meme", "says a blog", "in a forwarded message"]
+
+
+def derived_claims(n: int) -> list[dict[str, Any]]:
+    base = clef_claims(CLEF / "verified_claims.docs.tsv")
+    out = []
+    for i in range(n):
+        c = dict(base[i % len(base)])
+        copy = i // len(base)
+        if copy:
+            rng = random.Random(i)
+            words = c["statement"].split()
+            if len(words) > 6:  # drop one word and add a place and a framing: a different but similar claim
+                del words[rng.randrange(1, len(words) - 1)]
+            c["statement"] = " ".join(words) + f" in {rng.choice(PLACES)} {rng.choice(SUFFIXES)} #{copy}"
+            c["phrasings"] = [f"{c['phrasings'][0]} ({rng.choice(PLACES)})"]
+            c["id"] = f"{c['id']}-v{copy}"
+        out.append(c)
+    return out
+
+
+def measure(n: int, naive_queries: int) -> dict[str, Any]:
+    from rapidfuzz import process, utils
+
+    from bot.engine.knowledge import Knowledge
+    from bot.engine.matcher import Matcher
+    from bot.engine.store import write_database
+
+    claims = derived_claims(n)
+    db = DEFAULT_VAR_DIR / "bench" / f"scale-{n}.db"
+    t0 = time.perf_counter()
+    write_database(db, Knowledge(), version=f"scale-{n}", extra_claims=claims)
+    build_s = time.perf_counter() - t0
+    rss_after_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    texts = [c["statement"] for c in claims]
+    ids = [c["id"] for c in claims]
+    del claims
+
+    queries = clef_queries(CLEF / "dev" / "tweets.queries.tsv")
+    qrels = read_qrels(CLEF / "dev" / "tweet-vclaim-pairs.qrels")
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    matcher = Matcher(conn)
+    for _, q in queries[:20]:  # warm the page cache like a running bot
+        matcher.decide(q)
+    lat, run = [], {}
+    for qid, q in queries:
+        t = time.perf_counter()
+        d = matcher.decide(q)
+        lat.append((time.perf_counter() - t) * 1000)
+        run[qid] = [s.id for s in d.ranked[:5]]
+    ours = evaluate(run, qrels)
+
+    naive_lat, naive_run = [], {}
+    for qid, q in queries[:naive_queries]:
+        t = time.perf_counter()
+        best = process.extractOne(q, texts, processor=utils.default_process)
+        naive_lat.append((time.perf_counter() - t) * 1000)
+        naive_run[qid] = [ids[best[2]]] if best else []
+    sub = {q: qrels[q] for q, _ in queries[:naive_queries]}
+    naive = evaluate(naive_run, sub) if naive_queries else {}
+    ours_sub = evaluate({q: run[q] for q in sub}, sub) if naive_queries else {}
+    return {
+        "claims": n, "build_s": round(build_s, 1), "db_mb": round(db.stat().st_size / 1e6, 1),
+        "peak_rss_build_mb": round(rss_after_build / 1024, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "p50_ms": round(statistics.median(lat), 2), "p99_ms": round(percentile(lat, 99), 2),
+        "map5": round(ours["MAP@5"], 4),
+        "naive_queries": naive_queries,
+        "naive_p50_ms": round(statistics.median(naive_lat), 1) if naive_lat else None,
+        "naive_p99_ms": round(percentile(naive_lat, 99), 1) if naive_lat else None,
+        "naive_map5": round(naive.get("MAP@5", 0.0), 4) if naive_queries else None,
+        "ours_map5_same_queries": round(ours_sub.get("MAP@5", 0.0), 4) if naive_queries else None,
+    }
+
+
+def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    p = argparse.ArgumentParser(prog="python -m bot bench scale")
+    p.add_argument("--sizes", default="1000,10000,100000,1000000")
+    p.add_argument("--naive-queries", type=int, default=50, help="queries for the naive scan (1M uses a fifth)")
+    p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    if args.one:
+        nq = args.naive_queries if args.one <= 100_000 else max(1, args.naive_queries // 5)
+        print(json.dumps(measure(args.one, nq)))
+        return []
+    rows = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        out = subprocess.run([sys.executable, "-m", "bot", "bench", "scale", "--one", str(n),
+                              "--naive-queries", str(args.naive_queries)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]) if args.json else rows[-1], flush=True)
+    if not args.json:
+        cols = ["claims", "build_s", "db_mb", "peak_rss_mb", "p50_ms", "p99_ms", "map5", "naive_p50_ms", "naive_p99_ms", "naive_map5", "ours_map5_same_queries"]
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+        for r in rows:
+            print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    return rows

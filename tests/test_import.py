@@ -1,0 +1,85 @@
+import json
+
+from bot.cli import main
+from bot.engine.importers import parse_document, status_from_rating
+from bot.engine.service import Engine
+
+
+def review(claim: str, rating: str = "False", **extra) -> dict:
+    return {"@context": "https://schema.org", "@type": "ClaimReview", "claimReviewed": claim,
+            "url": f"https://factcheck.example/{abs(hash(claim))}", "datePublished": "2021-03-04",
+            "author": {"@type": "Organization", "name": "Example Check"},
+            "reviewRating": {"@type": "Rating", "alternateName": rating},
+            "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A Claimant"}, "datePublished": "2021-03-01"},
+            **extra}
+
+
+def test_single_object():
+    r = parse_document(review("Drinking bleach cures the flu"))
+    (c,) = r.claims
+    assert c["statement"] == "Drinking bleach cures the flu"
+    assert c["fact_checks"][0] == {"publisher": "Example Check", "rating": "False", "date": "2021-03-04",
+                                   "url": review("Drinking bleach cures the flu")["url"]}
+    assert c["first_report"]["outlet"] == "A Claimant"
+    assert c["status"] == "false"
+    assert r.skipped == []
+
+
+def test_list_graph_and_datafeed():
+    items = [review("Claim one is here"), review("Claim two is here", "Mostly True")]
+    assert len(parse_document(items).claims) == 2
+    assert len(parse_document({"@context": "https://schema.org", "@graph": items}).claims) == 2
+    feed = {"@type": "DataFeed", "dataFeedElement": [{"@type": "DataFeedItem", "item": [items[0]]},
+                                                    {"@type": "DataFeedItem", "item": [items[1]]}]}
+    claims = parse_document(feed).claims
+    assert [c["statement"] for c in claims] == ["Claim one is here", "Claim two is here"]
+    assert claims[1]["status"] == "mostly-true"
+
+
+def test_broken_items_are_reported_and_valid_ones_kept():
+    items = [review("Good claim stays"), {"@type": "ClaimReview", "reviewRating": {"alternateName": "False"}},
+             review("No rating here", reviewRating={}), "not an object", {"@type": "NewsArticle"}]
+    r = parse_document(items, "feed.json")
+    assert [c["statement"] for c in r.claims] == ["Good claim stays"]
+    assert r.skipped == ["feed.json: item 2: claimReviewed missing or empty",
+                         "feed.json: item 3: reviewRating.alternateName missing",
+                         "feed.json: item 4: not an object: str",
+                         "feed.json: item 5: not a ClaimReview (@type 'NewsArticle')"]
+
+
+def test_google_fact_check_tools_response():
+    data = {"claims": [
+        {"text": "The moon landing was staged", "claimant": "Viral post", "claimDate": "2020-01-02T00:00:00Z",
+         "claimReview": [{"publisher": {"name": "Check Org", "site": "check.example"}, "url": "https://check.example/moon",
+                          "title": "No, the moon landing was not staged", "reviewDate": "2020-01-05T00:00:00Z",
+                          "textualRating": "Pants on Fire", "languageCode": "en"}]},
+        {"claimant": "no text"},
+        {"text": "No reviews", "claimReview": []},
+    ]}
+    r = parse_document(data, "g.json")
+    (c,) = r.claims
+    assert c["statement"] == "The moon landing was staged"
+    assert c["first_report"]["date"] == "2020-01-02"
+    assert c["fact_checks"][0]["rating"] == "Pants on Fire" and c["status"] == "false"
+    assert r.skipped == ["g.json: item 2: text missing or empty", "g.json: item 3: no claimReview with a textualRating"]
+
+
+def test_rating_words_map_to_statuses():
+    assert [status_from_rating(x) for x in ("Four Pinocchios", "Missing context", "Half True", "Unproven", "Correct", "Satire")] == [
+        "false", "misleading", "misleading", "unproven", "true", "fact-checked"]
+
+
+def test_import_command_creates_db_with_only_imported_claims(tmp_path, capsys):
+    f = tmp_path / "feed.json"
+    f.write_text(json.dumps([review("Windmills cause cancer in nearby towns"), {"@type": "ClaimReview"}]))
+    db = tmp_path / "imported.db"
+    assert main(["knowledge", "import", str(f), "--db", str(db)]) == 0
+    out = capsys.readouterr()
+    assert "imported 1 claim(s)" in out.out and "item 2: claimReviewed missing" in out.err
+    assert main(["knowledge", "import", str(f), "--db", str(db)]) == 0  # again: nothing duplicated
+    assert "1 already present" in capsys.readouterr().out
+    engine = Engine(db)
+    assert engine.about()["claims"] == 1
+    assert main(["check", "--db", str(db), "--json", "--no-fetch", "windmills cause cancer in nearby towns, says post"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["matches"][0]["claim"] == "Windmills cause cancer in nearby towns"
