@@ -25,10 +25,11 @@ def test_every_rspuses_domain_is_kept():
     assert sum(len(e["domains"]) for e in entries) >= 800
 
 
-@pytest.mark.parametrize("url", ["https://www.rt.com/news/1", "https://de.rt.com/x", "http://m.rt.com", "rt.com/a"])
+@pytest.mark.parametrize("url", ["https://www.sputniknews.com/news/1", "https://de.sputniknews.com/x", "http://m.sputniknews.com",
+                                 "sputniknews.com/a", "HTTPS://WWW.SPUTNIKNEWS.COM./x"])
 def test_outlet_lookup_by_subdomain(engine, url):
     note = engine.outlet_for_url(url)
-    assert note is not None and note.domain == "rt.com" and note.rsp_label
+    assert note is not None and note.domain == "sputniknews.com" and note.rsp_label == "Deprecated"
     assert note.rsp_link.startswith("https://en.wikipedia.org/wiki/")
 
 
@@ -42,6 +43,12 @@ def test_unknown_outlet(engine):
 
 
 def test_link_in_text_gets_outlet_note_even_without_match(engine):
-    r = engine.check("look at this https://www.rt.com/news/123-something/")
+    r = engine.check("look at this https://www.sputniknews.com/news/123-something/")
     assert r.outlet is not None and r.outlet.name
     assert json.dumps(r.to_dict())  # serialisable
+
+
+def test_ownership_note_for_state_media(engine):
+    note = engine.outlet_for_url("https://de.rt.com/international/123")
+    assert note is not None and note.domain == "rt.com"
+    assert note.ownership.startswith("state-") and note.ownership_citation

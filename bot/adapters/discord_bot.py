@@ -407,7 +407,6 @@ class ClaimContextMixin:
         text = message.content or ""
         if not text.strip():
             return
-        self.handled_events += 1
         try:
             if message.guild is None:
                 if not edited:
@@ -421,6 +420,8 @@ class ClaimContextMixin:
             log.exception("Discord refused a reply to message %s", message.id)
         except Exception:
             log.exception("message %s could not be handled", message.id)
+        finally:
+            self.handled_events += 1  # user messages fully handled (benchmarks and tests count them)
 
     async def _answer_dm(self, message: discord.Message, text: str) -> None:
         result = await self.check_text(text)

@@ -37,7 +37,8 @@ class KnowledgeError(Exception):
 
 # Field spec: name -> (kind, required). Kinds: str, text (non-empty str), date, day, url, id, ids, enum tuple,
 # strs (non-empty list of non-empty strings), or a nested spec dict / [spec] for lists of records.
-CITED = {"outlet": ("text", False), "date": ("date", True), "headline": ("text", False), "url": ("url", False)}
+CITED = {"outlet": ("text", False), "date": ("date", True), "headline": ("text", False), "url": ("url", False),
+         "author": ("text", False)}
 CLAIM_SPEC: dict[str, tuple[Any, bool]] = {
     "id": ("id", True),
     "statement": ("text", True),

@@ -57,6 +57,7 @@ class Scored:
     bm25: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
     actor_named: bool = True
+    shared: int = 0  # distinct content words shared with the message
 
 
 @dataclass
@@ -215,7 +216,8 @@ class Matcher:
                      "cov_claim": cov_claim, "cov_claim_field": best_field_cov, "bigram": best_bigram,
                      "fuzzy_set": best_set, "fuzzy_partial": best_partial, "rank_inv": 1.0 / (1 + rank_pos), "bias": 1.0}
             cid, statement, status, main_actor = meta[rowid]
-            scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats))
+            scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats,
+                                 shared=len(q_set & c_set)))
         scored.sort(key=lambda s: (-s.score, s.rowid))
         return scored[:max(limit, 1)], toks
 
@@ -237,6 +239,8 @@ class Matcher:
         content = normalize.content_tokens(toks)
         if top.score < self.model.related_threshold:
             return Decision("none", ranked, f"best score {top.score:.2f} below the related threshold", actors)
+        if top.shared < min(2, len(set(content))):
+            return Decision("none", ranked, "only one word in common with the closest claim", actors)
         if len(content) < MIN_CONTENT_TOKENS:
             return Decision("related", ranked, "message too short or generic for a match", actors)
         if not top.actor_named:

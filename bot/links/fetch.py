@@ -11,6 +11,7 @@ import ssl
 import zlib
 from dataclasses import dataclass
 from typing import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -61,12 +62,12 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return out
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, *, allow_private: bool = False) -> str:
     """'' when `url` may be fetched as far as its text goes (scheme, credentials, host), else why not."""
     try:
         parsed = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        return f"refused: invalid URL ({exc})"
+        return _numeric_host_refusal(url, allow_private) or f"refused: invalid URL ({_short(exc)})"
     scheme = parsed.scheme.lower()
     if scheme not in ("http", "https"):
         return f"refused: scheme {scheme or '(none)'}: not allowed"
@@ -75,6 +76,18 @@ def check_url(url: str) -> str:
     if not parsed.raw_host:
         return "refused: no host"
     return ""
+
+
+def _numeric_host_refusal(url: str, allow_private: bool) -> str:
+    """For URLs httpx cannot even parse (0177.0.0.1, 999.0.0.1): say what the host would have meant."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+        ip = parse_ip_host(host)
+    except BadHost as exc:
+        return f"refused: {exc}"
+    except ValueError:
+        return ""
+    return refusal_for(ip, allow_private=allow_private) if ip is not None else ""
 
 
 class _BoundedBody:
@@ -218,7 +231,7 @@ class SafeFetcher:
     async def _fetch(self, url: str, pins: dict[str, list[str]]) -> Fetched:
         current = url.strip()
         for hop in range(self.max_redirects + 1):
-            reason = check_url(current)
+            reason = check_url(current, allow_private=self.allow_private)
             if reason:
                 raise _Stop(reason)
             target = httpx.URL(current)

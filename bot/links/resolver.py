@@ -67,7 +67,7 @@ class LinkResolver:
         if not isinstance(url, str):
             return FetchResult(ok=False, url=repr(url), reason="refused: not a URL")
         # Judged on the URL as given: normalising drops user info, so credentials must be caught first.
-        reason = check_url(url)
+        reason = check_url(url, allow_private=self.fetcher.allow_private)
         if reason:
             self.stats["refused"] += 1
             return FetchResult(ok=False, url=url, reason=reason)

@@ -314,6 +314,7 @@ class FakeDiscord:
         self.rate_limited = 0  # 429s answered
         self.force_429: dict[str, int] = {}  # path regex -> how many 429s to inject
         self.identify_payloads: list[dict] = []
+        self.resumes = 0
         self._buckets: dict[str, _Bucket] = {}
         self._conns: list[_Conn] = []
         self._sessions: dict[str, _Session] = {}
@@ -486,6 +487,9 @@ class FakeDiscord:
                 await self._send(conn, payload)
         await self._dispatch_to(conn, "RESUMED", {})
         conn.identified.set()
+        self.resumes += 1
+        async with self._changed:
+            self._changed.notify_all()
 
     async def _dispatch_to(self, conn: _Conn, event: str, data: dict) -> None:
         sess = self._sessions.get(conn.session_id)
@@ -968,6 +972,7 @@ class BotHarness:
                  **fake_options: Any) -> None:
         self.client_options = client_options or {}
         self.db_path, self.state_path = db_path, state_path
+        self._owns_fake = fake is None
         self.fake = fake or FakeDiscord(shards=2 if sharded else 1, **fake_options)
         self.guild_scoped, self.sharded, self.resolver = guild_id, sharded, resolver
         self.client: Any = None
@@ -1016,7 +1021,7 @@ class BotHarness:
 
     async def close(self) -> None:
         self.stop.set()
-        if self._task is not None:
+        if self._task is not None and not self._task.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 15)
         self.client = None
@@ -1028,4 +1033,5 @@ class BotHarness:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
-        await self.fake.close()
+        if self._owns_fake:
+            await self.fake.close()

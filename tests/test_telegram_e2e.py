@@ -1,0 +1,470 @@
+"""The Telegram adapter end to end: the real python-telegram-bot stack (Application, Updater, HTTPX
+requests, rate limiter) against tests/fakes/telegram_api.py on 127.0.0.1, with the real engine on a
+small knowledge base built once per session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp import ClientSession, web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fakes importable under any runner
+
+from bot.config import Settings  # noqa: E402
+from bot.engine.service import Engine  # noqa: E402
+from bot.engine.store import build_database  # noqa: E402
+from bot.state import StateStore  # noqa: E402
+from tests.fakes.telegram_api import BotUnderTest, FakeTelegram, parse_html, utf16_len  # noqa: E402
+
+# --- a small knowledge base with the shapes these tests need ---------------------------------------
+
+LONG_ID = ("lunar-consortium-secret-moon-base-built-under-the-far-side-crater-daedalus-"
+           "according-to-an-anonymous-leak-2031")
+HUGE_ID = "giant-squid-parliament-2025"
+IRAN_ID = "iran-taliban-bounties-2020"
+RUSSIA_ID = "russia-gru-taliban-bounties-2020"
+
+IRAN_TEXT = "US intelligence claims Iran paid Taliban to kill American troops"
+RUSSIA_TEXT = "Russian military intelligence offered the Taliban bounties to kill US soldiers"
+LONG_TEXT = "Lunar Consortium secretly built a moon base under the Daedalus crater"
+HUGE_TEXT = "Giant squids elected their own parliament in the Mariana Trench"
+NO_MATCH_TEXT = "What a lovely afternoon for a picnic by the river with sandwiches"
+
+
+def _claim(cid: str, statement: str, phrasings: list[str], actor: str, aliases: list[str], **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": cid,
+        "statement": statement,
+        "phrasings": phrasings,
+        "status": extra.pop("status", "unproven"),
+        "status_note": extra.pop("status_note", "Rests on unnamed sources; no public evidence."),
+        "language": "en",
+        "first_report": extra.pop("first_report", {
+            "outlet": "Example Times", "date": "2020-08-17", "headline": phrasings[0],
+            "url": "https://example.com/report", "sourcing": "anonymous-officials",
+            "sourcing_detail": "two unnamed officials",
+        }),
+        "entities": [{"name": actor, "role": "actor", "aliases": aliases}],
+        "last_reviewed": "2026-01-15",
+    }
+    data.update(extra)
+    return data
+
+
+def claims() -> list[dict[str, Any]]:
+    iran = _claim(
+        IRAN_ID, "Iran paid bounties to the Haqqani Network for attacks on US troops in Afghanistan.",
+        [IRAN_TEXT, "Iran paid the Haqqani network for the Bagram air base attack"], "Iran", ["Iranian", "Tehran"],
+        denials=[{"who": "Iranian Foreign Ministry", "date": "2020-08-18", "summary": "Called the report false.",
+                  "outlet": "Associated Press", "headline": "Iran denies Taliban were paid bounties"}],
+        fact_checks=[{"publisher": "FactCheck Example", "rating": "Unsupported", "date": "2020-09-01",
+                      "url": "https://factcheck.example.org/iran-bounties"}],
+        related=[RUSSIA_ID],
+    )
+    russia = _claim(
+        RUSSIA_ID, "Russia's GRU offered bounties to Taliban-linked militants to kill US and coalition troops.",
+        [RUSSIA_TEXT, "Russia paid Taliban militants bounties for killing American soldiers"], "Russia",
+        ["Russian", "GRU", "Kremlin"], status="disputed", related=[IRAN_ID],
+    )
+    long_one = _claim(
+        LONG_ID, "The Lunar Consortium built a secret <b>moon base</b> & <script>alert(1)</script> under Daedalus crater.",
+        [LONG_TEXT, "Secret moon base under Daedalus crater built by the Lunar Consortium"], "Lunar Consortium",
+        ["Consortium"], status="false", status_note="No evidence at all; the <i>leak</i> was a role-playing game & a hoax.",
+    )
+    developments = [
+        {"date": f"2025-{(i % 12) + 1:02d}-{(i % 27) + 1:02d}",
+         "summary": (f"Development number {i}: marine biologists at station {i} reviewed the footage again and "
+                     "found that the so-called assembly was a feeding aggregation, as documented many times "
+                     "before in the literature on cephalopod behaviour in deep trenches."),
+         "outlet": "Ocean Weekly", "url": f"https://ocean.example.org/squid/{i}"}
+        for i in range(45)
+    ]
+    huge = _claim(
+        HUGE_ID, "Giant squids formed a parliament in the Mariana Trench.",
+        [HUGE_TEXT, "Squid parliament discovered in the Mariana Trench"], "Giant squid", ["squids", "squid"],
+        status="false", developments=developments,
+    )
+    return [iran, russia, long_one, huge]
+
+
+def write_knowledge(root: Path) -> Path:
+    (root / "claims").mkdir(parents=True, exist_ok=True)
+    (root / "outlets").mkdir(exist_ok=True)
+    for c in claims():
+        (root / "claims" / f"{c['id']}.yaml").write_text(yaml.safe_dump(c, sort_keys=False, allow_unicode=True))
+    (root / "outlets" / "ownership.yaml").write_text(yaml.safe_dump([{
+        "domain": "rt.com", "name": "RT", "ownership": "state-funded", "country": "Russia",
+        "note": "Funded by the Russian government.",
+        "citation": {"outlet": "Example Review", "date": "2022-01-01", "headline": "Who funds RT"},
+    }], sort_keys=False))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tg_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tgkb")
+    return build_database(write_knowledge(root / "knowledge"), root / "knowledge.db")
+
+
+@pytest.fixture(scope="session")
+def tg_engine(tg_db: Path) -> Engine:
+    return Engine(tg_db)
+
+
+# --- harness ---------------------------------------------------------------------------------------
+
+ADMIN, MEMBER, USER = 501, 502, 503
+GROUP, LOG_CHAT = -100777, -100888
+
+
+def make_settings(fake: FakeTelegram, tmp_path: Path, **kw: Any) -> Settings:
+    return Settings(state_path=tmp_path / "state.db", telegram_token=fake.token, telegram_api_base_url=fake.base_url,
+                    allow_private_fetch=True, **kw)
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram() as f:
+        yield f
+
+
+@pytest.fixture
+def state(tmp_path: Path):
+    s = StateStore(tmp_path / "state.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram, tg_engine: Engine, state: StateStore, tmp_path: Path):
+    b = BotUnderTest(fake, make_settings(fake, tmp_path), tg_engine, state)
+    await b.start()
+    yield b
+    await b.stop()
+    assert fake.violations == [], f"flood limits violated: {fake.violations[:5]}"
+
+
+def html_of(msg: dict[str, Any]) -> str:
+    return msg["_html"]
+
+
+def buttons(msg: dict[str, Any]) -> dict[str, str]:
+    rows = (msg.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {b["text"]: b.get("callback_data") or b.get("url") for row in rows for b in row}
+
+
+def last_send_params(fake: FakeTelegram, chat_id: int) -> dict[str, Any]:
+    return [c.params for c in fake.calls_to("sendMessage") if c.params["chat_id"] == chat_id][-1]
+
+
+async def ask(fake: FakeTelegram, chat_id: int, text: str, user: int = USER, count: int = 1, **kw: Any) -> tuple[dict, list[dict]]:
+    before = len(fake.sent(chat_id))
+    msg = fake.message(chat_id, user, text, **kw)
+    sent = await fake.wait_sent(chat_id, before + count)
+    return msg, sent[before:]
+
+
+def feedback_rows(state: StateStore) -> list[dict[str, Any]]:
+    return state.feedback(status=None)
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+async def test_commands_are_registered_and_help_has_an_example(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    default = fake.commands[json.dumps({"type": "default"})]
+    names = {c["command"] for c in default}
+    assert {"start", "help", "check", "about", "sources"} <= names
+    admins = {c["command"] for c in fake.commands[json.dumps({"type": "all_chat_administrators"})]}
+    assert {"moderation", "mute", "unmute", "flags"} <= admins
+    for command in ("/start", "/help"):
+        _, (reply,) = await ask(fake, USER, command)
+        assert "Example" in reply["text"] and "/check" in reply["text"]
+
+
+async def test_check_command_answers_with_an_html_card(fake: FakeTelegram, bot: BotUnderTest, tg_engine: Engine) -> None:
+    msg, (reply,) = await ask(fake, USER, f"/check {IRAN_TEXT}")
+    card = tg_engine.card(IRAN_ID)
+    assert card is not None and card.statement in reply["text"]
+    assert reply["reply_to_message"]["message_id"] == msg["message_id"]
+    params = last_send_params(fake, USER)
+    assert params["parse_mode"] == "HTML"
+    assert params["link_preview_options"] == {"is_disabled": True}
+    assert set(buttons(reply)) == {"Sources", "Related", "Wrong match", "Helpful"}
+    assert all(len(d.encode()) <= 64 for d in buttons(reply).values())
+
+
+async def test_check_with_botname_and_without_argument(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    _, (reply,) = await ask(fake, USER, f"/check@{fake.username} {RUSSIA_TEXT}")
+    assert "GRU" in reply["text"]
+    _, (usage,) = await ask(fake, USER, "/check")
+    assert "reply" in usage["text"] and "/check" in usage["text"]
+
+
+async def test_check_as_a_reply_checks_the_replied_message(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    original = fake.message(GROUP, MEMBER, IRAN_TEXT)
+    _, (reply,) = await ask(fake, GROUP, "/check", reply_to=original)
+    assert reply["reply_to_message"]["message_id"] == original["message_id"]
+    assert "Haqqani" in reply["text"]
+
+
+async def test_private_text_is_checked_and_no_match_says_so(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    _, (card,) = await ask(fake, USER, RUSSIA_TEXT)
+    assert "Status: Disputed" in card["text"]
+    _, (none,) = await ask(fake, USER, NO_MATCH_TEXT)
+    assert none["text"].startswith("No known claim matches")
+    assert "report" in none["text"].lower() and "reply_markup" not in none
+
+
+async def test_about_reports_the_knowledge_base(fake: FakeTelegram, bot: BotUnderTest, tg_engine: Engine) -> None:
+    about = tg_engine.about()
+    _, (reply,) = await ask(fake, USER, "/about")
+    assert f"Claims: {about['claims']}" in reply["text"]
+    assert about["last_reviewed"] in reply["text"] and "CC BY-SA 4.0" in reply["text"]
+
+
+async def test_sources_by_id_and_by_text(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    _, (by_id,) = await ask(fake, USER, f"/sources {IRAN_ID}")
+    assert "https://factcheck.example.org/iran-bounties" in by_id["text"]  # URLs spelled out in full
+    assert "Iranian Foreign Ministry" in by_id["text"]
+    _, (by_text,) = await ask(fake, USER, f"/sources {IRAN_TEXT}")
+    assert by_text["text"] == by_id["text"]
+    _, (unknown,) = await ask(fake, USER, "/sources no-such-claim-anywhere")
+    assert unknown["text"].startswith("No known claim matches")
+
+
+# --- inline mode -----------------------------------------------------------------------------------
+
+async def test_inline_empty_query_gets_help(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    fake.inline_query(USER, "")
+    (call,) = await fake.wait_call("answerInlineQuery")
+    (result,) = call.params["results"]
+    assert result["type"] == "article" and "headline" in result["title"].lower()
+    assert int(call.params["cache_time"]) <= 30
+
+
+async def test_inline_query_returns_cards(fake: FakeTelegram, bot: BotUnderTest, tg_engine: Engine) -> None:
+    fake.inline_query(USER, "Taliban bounties troops")
+    (call,) = await fake.wait_call("answerInlineQuery")
+    results = call.params["results"]
+    assert 1 <= len(results) <= 10
+    expected = {m.id for m in tg_engine.search("Taliban bounties troops", limit=10).matches}
+    statements = {tg_engine.card(cid).statement for cid in expected}
+    assert {r["title"] for r in results} <= statements and results
+    for r in results:
+        assert "\n" not in r["description"] and "sourcing" in r["description"]
+        content = r["input_message_content"]
+        assert content["parse_mode"] == "HTML" and utf16_len(parse_html(content["message_text"])) <= 4096
+        assert content["link_preview_options"] == {"is_disabled": True}
+
+
+async def test_inline_long_card_and_long_id_fit_telegram_limits(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    fake.inline_query(USER, HUGE_TEXT)
+    fake.inline_query(USER, LONG_TEXT)
+    calls = await fake.wait_call("answerInlineQuery", 2)
+    assert all(c.status == 200 for c in fake.calls_to("answerInlineQuery", ok_only=False))
+    long_result = next(r for c in calls for r in c.params["results"] if "moon base" in r["title"])
+    sources_url = next(b["url"] for row in long_result["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Sources")
+    payload = sources_url.split("start=", 1)[1]
+    assert len(payload) <= 64
+    _, (reply,) = await ask(fake, USER, f"/start {payload}")  # the deep link opens the sources list
+    assert "Sources for" in reply["text"] and "Daedalus" in reply["text"]
+
+
+# --- links ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+async def page_server():
+    """A local news page whose headline is a known claim."""
+    async def article(request: web.Request) -> web.Response:
+        return web.Response(text=f"<html><head><title>{IRAN_TEXT}</title><meta property='og:title' content='{IRAN_TEXT}'>"
+                                 f"</head><body><h1>{IRAN_TEXT}</h1><p>Body text.</p></body></html>",
+                            content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/news/article", article)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def link_bot(fake: FakeTelegram, tg_engine: Engine, state: StateStore, tmp_path: Path):
+    from bot.links import LinkResolver
+
+    resolver = LinkResolver(allow_private=True, total_timeout=5)
+    b = BotUnderTest(fake, make_settings(fake, tmp_path), tg_engine, state, resolver)
+    await b.start()
+    yield b
+    await b.stop()
+    await resolver.aclose()
+
+
+async def test_links_are_looked_up_through_the_safe_fetcher(fake: FakeTelegram, link_bot: BotUnderTest, page_server: str) -> None:
+    _, (reply,) = await ask(fake, USER, f"look at this {page_server}/news/article")
+    assert "Haqqani" in reply["text"]
+    assert last_send_params(fake, USER)["link_preview_options"] == {"is_disabled": True}
+    # a hidden text_link entity is followed too
+    text = "you have to read this"
+    _, (hidden,) = await ask(fake, USER, text, entities=[{"type": "text_link", "offset": 0, "length": 8,
+                                                          "url": f"{page_server}/news/article?utm_source=x"}])
+    assert "Haqqani" in hidden["text"]
+    _, (cmd,) = await ask(fake, USER, f"/check {page_server}/news/article")
+    assert "Haqqani" in cmd["text"]
+
+
+async def test_links_to_internal_addresses_are_not_fetched_by_default(fake: FakeTelegram, tg_engine: Engine, state: StateStore,
+                                                                     tmp_path: Path, page_server: str) -> None:
+    from bot.links import LinkResolver
+
+    resolver = LinkResolver()  # production default: loopback refused
+    async with BotUnderTest(fake, make_settings(fake, tmp_path), tg_engine, state, resolver):
+        _, (reply,) = await ask(fake, USER, f"{page_server}/news/article")
+        assert reply["text"].startswith("No known claim matches")
+    await resolver.aclose()
+
+
+# --- buttons ---------------------------------------------------------------------------------------
+
+async def test_sources_related_and_feedback_buttons(fake: FakeTelegram, bot: BotUnderTest, state: StateStore) -> None:
+    msg, (card,) = await ask(fake, USER, IRAN_TEXT)
+    b = buttons(card)
+    before = len(fake.sent(USER))
+    fake.press(USER, card, b["Sources"])
+    (sources,) = (await fake.wait_sent(USER, before + 1))[before:]
+    assert "https://factcheck.example.org/iran-bounties" in sources["text"]
+    fake.press(USER, card, b["Related"])
+    (related,) = (await fake.wait_sent(USER, before + 2))[before + 1:]
+    assert RUSSIA_ID in related["text"]
+    # the related list opens the related card
+    fake.press(USER, related, buttons(related)[next(iter(buttons(related)))])
+    (russia,) = (await fake.wait_sent(USER, before + 3))[before + 2:]
+    assert "GRU" in russia["text"]
+
+    fake.press(USER, card, b["Helpful"])
+    fake.press(USER, card, b["Helpful"])  # a double tap is recorded once
+    fake.press(USER, card, b["Wrong match"])
+    answers = await fake.wait_call("answerCallbackQuery", 6)
+    rows = feedback_rows(state)
+    assert sorted(r["kind"] for r in rows) == ["helpful", "wrong"]
+    wrong = next(r for r in rows if r["kind"] == "wrong")
+    assert wrong["claim_id"] == IRAN_ID and wrong["text"] == IRAN_TEXT and wrong["platform"] == "telegram"
+    assert wrong["chat_id"] == str(USER) and wrong["user_id"] == str(USER)
+    assert any("already" in (c.params.get("text") or "") for c in answers)
+
+
+async def test_long_cards_are_cut_with_a_more_button(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    _, (first,) = await ask(fake, USER, HUGE_TEXT)
+    assert "More \u25b8" in buttons(first)
+    assert utf16_len(first["text"]) <= 4096
+    parse_html(html_of(first))  # well-formed on its own
+    before = len(fake.sent(USER))
+    fake.press(USER, first, buttons(first)["More \u25b8"])
+    await fake.wait_for(lambda: any(HUGE_ID in m["text"] for m in fake.sent(USER)[before:]), 10, "the rest of the card")
+    await fake.idle(0.3)
+    rest = fake.sent(USER)[before:]
+    whole = "\n".join(m["text"] for m in [first] + rest)
+    for i in range(45):  # every development appears exactly once across the pages
+        assert whole.count(f"Development number {i}:") == 1, i
+    assert all(utf16_len(m["text"]) <= 4096 for m in rest) and len(rest) >= 1
+    assert "id: " + HUGE_ID in whole.replace("\n", " ")
+
+
+async def test_long_claim_ids_fit_callback_data_and_markup_is_escaped(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    _, (card,) = await ask(fake, USER, LONG_TEXT)
+    assert "<script>alert(1)</script>" in card["text"]  # shown literally, not parsed
+    assert "&amp;" not in card["text"] and " & " in card["text"]
+    assert "<script>" not in html_of(card)
+    data = buttons(card)
+    assert all(len(v.encode()) <= 64 for v in data.values())
+    before = len(fake.sent(USER))
+    fake.press(USER, card, data["Sources"])
+    (sources,) = (await fake.wait_sent(USER, before + 1))[before:]
+    assert LONG_ID in sources["text"]
+
+
+# --- flood control and network errors ----------------------------------------------------------------
+
+async def test_flood_wait_and_network_errors_do_not_lose_replies(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    fake.fail_next("sendMessage", 1, kind="429", retry_after=1)
+    _, (reply,) = await ask(fake, USER, IRAN_TEXT)
+    assert "Haqqani" in reply["text"]
+    fake.fail_next("sendMessage", 1, kind="disconnect")
+    _, (again,) = await ask(fake, USER + 1, RUSSIA_TEXT)
+    assert "GRU" in again["text"]
+    await fake.idle(0.3)
+    assert len(fake.sent(USER)) == 1 and len(fake.sent(USER + 1)) == 1  # once each, none lost
+    assert [c.status for c in fake.calls_to("sendMessage", ok_only=False)].count(429) == 1
+
+
+async def test_private_burst_stays_within_per_chat_limits(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    texts = [IRAN_TEXT, RUSSIA_TEXT, NO_MATCH_TEXT, HUGE_TEXT, LONG_TEXT, IRAN_TEXT]
+    msgs = [fake.message(USER, USER, t) for t in texts]
+    await fake.wait_sent(USER, len(texts), timeout=15)
+    replies = [m["reply_to_message"]["message_id"] for m in fake.sent(USER)]
+    assert replies == [m["message_id"] for m in msgs]  # in order, once each
+    assert fake.violations == []
+
+
+# --- hostile input -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "<b><script>&amp; alert('x')</script></b> & <i>unclosed",
+    "A" * 4096,
+    ("Iran paid Taliban " * 300)[:4096],
+    "US intel\u200bligence claims Ir\u0430n paid Tali\u200dban to kill Americ\u0430n troops",  # zero-width + Cyrillic a
+    "\u202egnitset\u202c \ufeff\u2066 right-to-left override",
+    "see http://[::1 and http://%zz and http://999.1.1.1:99999/x",
+    "http://127.0.0.1:1/admin https://localhost/ http://169.254.169.254/latest/meta-data",
+])
+async def test_hostile_input_gets_a_valid_answer(fake: FakeTelegram, link_bot: BotUnderTest, text: str) -> None:
+    _, (reply,) = await ask(fake, USER, text)
+    assert reply["text"]  # the fake validated its HTML and length
+    if "<script>" in text:
+        assert "<script>" not in html_of(reply)
+
+
+async def test_token_is_never_logged(fake: FakeTelegram, tg_engine: Engine, state: StateStore, tmp_path: Path,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    fake.fail_next("sendMessage", 1, kind="disconnect")
+    async with BotUnderTest(fake, make_settings(fake, tmp_path), tg_engine, state):
+        await ask(fake, USER, IRAN_TEXT)
+    assert caplog.records
+    assert all(fake.token not in r.getMessage() for r in caplog.records)
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+
+
+# --- groups ------------------------------------------------------------------------------------------
+
+async def test_group_with_privacy_mode_on(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    fake.privacy_mode = True
+    fake.message(GROUP, MEMBER, IRAN_TEXT)  # not delivered in privacy mode, and auto-moderation is off anyway
+    m, (reply,) = await ask(fake, GROUP, f"/check {RUSSIA_TEXT}", user=MEMBER)
+    assert reply["reply_to_message"]["message_id"] == m["message_id"]
+    m2, (answer,) = await ask(fake, GROUP, IRAN_TEXT, user=MEMBER, reply_to=reply)  # a reply to the bot
+    assert "Haqqani" in answer["text"] and answer["reply_to_message"]["message_id"] == m2["message_id"]
+    _, (mention,) = await ask(fake, GROUP, f"@{fake.username} {HUGE_TEXT}", user=MEMBER)
+    assert "squid" in mention["text"].lower()
+    await fake.idle(0.3)
+    assert len(fake.sent(GROUP)) == 3
+
+
+async def test_messages_from_bots_are_ignored(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    fake.message(USER, USER, IRAN_TEXT, from_user=fake.user(999, "OtherBot", is_bot=True))
+    fake.message(USER, USER, IRAN_TEXT, from_user=fake.bot_user())
+    fake.message(GROUP, USER, f"/check {IRAN_TEXT}", from_user=fake.user(998, "B", is_bot=True))
+    fake.message(USER, USER, IRAN_TEXT, via_bot=True)  # our own inline card, posted by a user
+    _, (reply,) = await ask(fake, USER, NO_MATCH_TEXT)  # a human after them is answered
+    await fake.idle(0.3)
+    assert fake.sent(GROUP) == [] and fake.sent(USER) == [reply]
