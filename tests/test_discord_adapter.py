@@ -46,9 +46,11 @@ def discord_engine(discord_db: Path) -> Engine:
 def assert_clean(fake: FakeDiscord) -> None:
     """What every test checks at the end: Discord rejected nothing, and no message could ping anyone."""
     assert fake.errors() == [], [(c.method, c.path, c.status, c.response) for c in fake.errors()]
-    made = [c for c in fake.calls if c.creates_message]
-    for c in made:
-        assert c.message_payload.get("allowed_mentions") == NO_MENTIONS, (c.path, c.message_payload)
+    for c in fake.calls:
+        if c.creates_message:
+            am = c.message_payload.get("allowed_mentions")
+            assert am is not None and am.get("parse") == [], (c.path, c.message_payload)
+            assert not am.get("users") and not am.get("roles") and not am.get("replied_user"), (c.path, am)
 
 
 @pytest.fixture
@@ -106,8 +108,9 @@ async def test_guild_scoped_sync_when_a_guild_id_is_set(discord_db: Path, tmp_pa
         assert_clean(h.fake)
 
 
-async def test_sharded_client_gets_its_gateway_from_rest_and_answers(discord_db: Path, tmp_path: Path) -> None:
-    async with BotHarness(discord_db, tmp_path / "s.db", sharded=True) as h:
+async def test_sharded_client_connects_to_the_configured_gateway_and_answers(discord_db: Path, tmp_path: Path) -> None:
+    # Discord's /gateway/bot names its own gateway; the configured override must still win.
+    async with BotHarness(discord_db, tmp_path / "s.db", sharded=True, bot_gateway_url="ws://127.0.0.1:9/elsewhere") as h:
         await h.fake.wait_identified(2)
         assert any(c.path == "/gateway/bot" for c in h.fake.calls)
         assert sorted(tuple(p["shard"]) for p in h.fake.identify_payloads) == [(0, 2), (1, 2)]
@@ -116,13 +119,16 @@ async def test_sharded_client_gets_its_gateway_from_rest_and_answers(discord_db:
         assert_clean(h.fake)
 
 
-async def test_reconnect_resumes_the_session_and_keeps_answering(bot: BotHarness) -> None:
-    before = len(bot.fake.identify_payloads)
-    await bot.fake.reconnect_all()
-    await bot.fake.wait_identified(1)
-    assert len(bot.fake.identify_payloads) == before and bot.fake.resumes == 1  # resumed (op 6), not re-identified
-    calls = await answer(bot, bot.fake.slash("check", {"text": IRAN}))
-    assert visible(calls)
+async def test_reconnect_resumes_at_the_configured_gateway_and_keeps_answering(discord_db: Path, tmp_path: Path) -> None:
+    # READY's resume_gateway_url points elsewhere (as Discord's does); resuming must stay on the override.
+    async with BotHarness(discord_db, tmp_path / "s.db", resume_gateway_url="ws://127.0.0.1:9/elsewhere") as h:
+        before = len(h.fake.identify_payloads)
+        await h.fake.reconnect_all()
+        await h.fake.wait_identified(1)
+        assert len(h.fake.identify_payloads) == before and h.fake.resumes == 1  # resumed (op 6), not re-identified
+        calls = await answer(h, h.fake.slash("check", {"text": IRAN}))
+        assert visible(calls)
+        assert_clean(h.fake)
 
 
 async def test_run_discord_shuts_down_on_stop_and_never_logs_the_token(discord_db: Path, tmp_path: Path,
@@ -272,7 +278,7 @@ async def test_hostile_check_text_is_escaped_and_pings_nobody(bot: BotHarness) -
     calls = await answer(bot, bot.fake.slash("check", {"text": HOSTILE}))
     payload = visible(calls)[0]
     echo = payload["embeds"][0]["author"]["name"]
-    for raw in ("@everyone", "@here", "<@&", "**bold**", "`code`", "||spoiler||", "[link](http://x)"):
+    for raw in ("@everyone", "@here", "<@&", "**bold**", "`code`", "||spoiler||", " [link](http://x)"):
         assert raw not in echo
     assert "\\*\\*bold\\*\\*" in echo and "\\|\\|spoiler\\|\\|" in echo
 
@@ -358,8 +364,13 @@ async def moderation_on(h: BotHarness, **sub: Any) -> None:
         assert "Not changed" not in (visible(calls)[0].get("content") or ""), visible(calls)
 
 
+def is_reply(c: Call) -> bool:
+    """An accepted message posted as a reply (moderation's public card)."""
+    return c.status == 200 and isinstance(c.json, dict) and bool(c.json.get("message_reference"))
+
+
 def replies(h: BotHarness, channel_id: int | None = None) -> list[Call]:
-    return [c for c in h.fake.channel_posts(channel_id or h.fake.channel_id) if c.json.get("message_reference")]
+    return [c for c in h.fake.channel_posts(channel_id or h.fake.channel_id) if is_reply(c)]
 
 
 async def test_members_without_manage_messages_are_refused(bot: BotHarness) -> None:
@@ -376,13 +387,13 @@ async def test_reply_mode_flags_a_known_claim_once_per_cooldown(bot: BotHarness)
     fake = bot.fake
     await moderation_on(bot)
     first = await fake.send_message(IRAN)
-    await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5)
+    await fake.wait_for(is_reply, timeout=5)
     await fake.send_message(IRAN + "!!", author=fake.admin)
     await fake.send_message(CHATTER)
     await fake.send_message(IRAN, author=fake.other_bot)  # bots are never answered
     await settle()
     got = replies(bot)
-    assert len(got) == 1 and got[0].json["message_reference"]["message_id"] == first["id"]
+    assert len(got) == 1 and str(got[0].json["message_reference"]["message_id"]) == first["id"]
     assert got[0].json["allowed_mentions"] == {"parse": [], "replied_user": False}
     flags = visible(await answer(bot, fake.slash("flags", user=fake.admin)))[0]["embeds"][0]["description"]
     assert "iran-taliban-bounties-2020" in flags and "count" in flags
@@ -391,15 +402,9 @@ async def test_reply_mode_flags_a_known_claim_once_per_cooldown(bot: BotHarness)
 async def test_allowed_mentions_on_replies_never_ping_the_author(bot: BotHarness) -> None:
     await moderation_on(bot)
     await bot.fake.send_message("@everyone <@&1> " + FIVEG)
-    got = await bot.fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5)
+    got = await bot.fake.wait_for(is_reply, timeout=5)
     assert got[0].json["allowed_mentions"]["parse"] == [] and got[0].json["allowed_mentions"]["replied_user"] is False
 
-
-def _assert_clean_replies(fake: FakeDiscord) -> None:
-    for c in fake.calls:
-        if c.creates_message:
-            am = c.message_payload.get("allowed_mentions") or {}
-            assert am.get("parse") == [] and not am.get("replied_user") and not am.get("users") and not am.get("roles")
 
 
 async def test_notify_mode_posts_to_the_log_channel_with_a_jump_link(bot: BotHarness) -> None:
@@ -427,19 +432,19 @@ async def test_muted_claims_are_not_flagged_and_unmute_restores(bot: BotHarness)
     assert replies(bot) == []
     await answer(bot, fake.slash("moderation", {"claim": "5g-spreads-covid-19"}, sub="unmute", user=fake.admin))
     await fake.send_message(FIVEG)
-    await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5)
+    await fake.wait_for(is_reply, timeout=5)
 
 
 async def test_admin_wrong_match_stops_reflagging_that_text(bot: BotHarness) -> None:
     fake = bot.fake
     await moderation_on(bot, cooldown={"hours": 0})
     await fake.send_message(IRAN)
-    got = await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5)
+    got = await fake.wait_for(is_reply, timeout=5)
     card_msg = fake.messages[int(got[0].response["id"])]
     await answer(bot, fake.button(card_msg, "cc:w:iran-taliban-bounties-2020", user=fake.admin))
     await fake.send_message(IRAN)
     await fake.send_message(FIVEG)  # other claims still flagged (cooldown 0)
-    await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5, count=2)
+    await fake.wait_for(is_reply, timeout=5, count=2)
     await settle()
     assert [r.json["embeds"][0]["title"][:4] for r in replies(bot)] == ["Iran", "5G m"]
 
@@ -450,7 +455,7 @@ async def test_an_edited_message_is_rechecked_once(bot: BotHarness) -> None:
     msg = await fake.send_message(CHATTER)
     await settle(0.2)
     edited = await fake.edit_message(msg, RUSSIA)
-    await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5)
+    await fake.wait_for(is_reply, timeout=5)
     await fake.edit_message(edited, RUSSIA + " (source: trust me)")
     await fake.edit_message(edited, FIVEG)
     await settle()
@@ -464,14 +469,14 @@ async def test_settings_and_cooldowns_survive_a_restart(discord_db: Path, tmp_pa
         await h.start()
         await moderation_on(h)
         await fake.send_message(IRAN)
-        await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5)
+        await fake.wait_for(is_reply, timeout=5)
         await h.close()
         h2 = BotHarness(discord_db, tmp_path / "s.db", fake=fake)
         await h2.start()
         try:
             await fake.send_message(IRAN)  # still on, still in cooldown: counted, not answered
             await fake.send_message(FIVEG)  # still on: answered
-            await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=5, count=2)
+            await fake.wait_for(is_reply, timeout=5, count=2)
             await settle()
             assert len(replies(h2)) == 2
         finally:
@@ -505,7 +510,7 @@ async def test_a_429_is_retried_by_discordpy_and_the_card_arrives_once(bot: BotH
     await moderation_on(bot)
     fake.force_429[rf"/channels/{fake.channel_id}/messages"] = 2
     await fake.send_message(RUSSIA)
-    await fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")) and c.status == 200, timeout=10)
+    await fake.wait_for(is_reply, timeout=10)
     await settle(0.2)
     assert fake.rate_limited == 2 and len(replies(bot)) == 1
 
@@ -513,5 +518,36 @@ async def test_a_429_is_retried_by_discordpy_and_the_card_arrives_once(bot: BotH
 async def test_moderation_follows_links_in_group_messages(link_bot: BotHarness, page_server: str) -> None:
     await moderation_on(link_bot)
     await link_bot.fake.send_message(f"read this {page_server}")
-    got = await link_bot.fake.wait_for(lambda c: bool(c.json and c.json.get("message_reference")), timeout=10)
+    got = await link_bot.fake.wait_for(is_reply, timeout=10)
     assert got[0].json["embeds"][0]["title"].startswith("Russian military intelligence")
+
+
+async def test_quiet_hours_hold_back_public_replies(bot: BotHarness) -> None:
+    import time as _time
+
+    hour = _time.gmtime().tm_hour
+    await moderation_on(bot, quiet={"from": hour, "to": (hour + 1) % 24})
+    await bot.fake.send_message(IRAN)
+    await settle(0.4)
+    assert replies(bot) == []
+    flags = bot.state.query("SELECT action, reason FROM flags")
+    assert flags == [{"action": "count", "reason": "quiet hours"}]
+
+
+async def test_a_very_long_hostile_group_message_gets_a_valid_card(bot: BotHarness) -> None:
+    await moderation_on(bot)
+    text = (IRAN + " " + "@everyone **x** ||y|| <@123456789012345678> " * 60)[:2000]
+    await bot.fake.send_message(text)
+    got = await bot.fake.wait_for(is_reply, timeout=5)
+    validate_message(got[0].json)
+    assert "@everyone" not in got[0].json["embeds"][0]["author"]["name"]
+
+
+async def test_mentioning_the_bot_asks_it_directly(bot: BotHarness) -> None:
+    fake = bot.fake
+    await fake.send_message(f"<@{fake.bot_user['id']}> {FIVEG}", mentions=[fake.bot_user])  # moderation is off
+    got = await fake.wait_for(is_reply, timeout=5)
+    assert got[0].json["embeds"][0]["title"].startswith("5G mobile networks")
+    await fake.send_message(f"@everyone {FIVEG}")  # not a mention of the bot, and moderation is off
+    await settle(0.3)
+    assert len(replies(bot)) == 1

@@ -477,6 +477,15 @@ async def test_garbage_input_never_raises(links) -> None:
         assert isinstance(result, FetchResult) and not result.ok and result.reason
 
 
+def test_from_settings_follows_the_environment_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Settings
+
+    monkeypatch.setenv("CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH", "1")
+    assert LinkResolver.from_settings(Settings.from_env()).fetcher.allow_private is True
+    monkeypatch.delenv("CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH")
+    assert LinkResolver.from_settings(Settings.from_env()).fetcher.allow_private is False
+
+
 async def test_dns_failure_is_a_result(links) -> None:
     r = links(resolver=fixed_dns({}))
     result = await r.resolve("https://no-such-host.example/")

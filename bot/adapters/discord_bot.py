@@ -41,19 +41,52 @@ ERROR_TEXT = "Sorry, something went wrong while checking that. Nothing was lost;
 
 # --- endpoints ------------------------------------------------------------------------------------------
 
+class _PinnedGateway:
+    """Installed on DiscordWebSocket.gateway when a gateway override is configured: every gateway URL the
+    library would store (READY's resume_gateway_url, the default after an invalidated session) reads back
+    as the override, so resumes cannot leave it. Without an override it behaves as a plain attribute."""
+
+    pinned: yarl.URL | None = None
+
+    def __get__(self, ws: Any, owner: type | None = None) -> Any:
+        if ws is None:
+            return self
+        return self.pinned if self.pinned is not None else ws.__dict__.get("_cc_gateway")
+
+    def __set__(self, ws: Any, value: Any) -> None:
+        ws.__dict__["_cc_gateway"] = value
+
+
 def apply_endpoints(settings: Settings) -> None:
     """Point discord.py at Settings' REST and gateway endpoints (a local fake, a proxy, a mirror).
 
-    discord.py reads the REST base from the class attribute `Route.BASE` at every request (webhooks and
-    interaction callbacks too: they build the same `Route`), and the gateway from
-    `DiscordWebSocket.DEFAULT_GATEWAY` for the first connection and after an invalidated session.
-    AutoShardedClient asks GET /gateway/bot for its URL, which the REST override already redirects;
-    resumes use READY's resume_gateway_url, as Discord intends. Both are process-wide by design of the
-    library, so one process talks to one Discord."""
+    In discord.py 2.x the REST base is the class attribute `Route.BASE`, read at every request (webhook and
+    interaction-callback routes build the same `Route`). The gateway is `DiscordWebSocket.DEFAULT_GATEWAY`
+    for a plain client's first connection; AutoShardedClient instead takes the URL from GET /gateway/bot
+    (patched per client in `build_client`), and resumes use READY's `resume_gateway_url` (pinned here).
+    Both are process-wide in the library, so one process talks to one Discord."""
     if settings.discord_api_base_url:
         discord.http.Route.BASE = settings.discord_api_base_url.rstrip("/")
+    ws_cls = discord.gateway.DiscordWebSocket
     if settings.discord_gateway_url:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+        url = yarl.URL(settings.discord_gateway_url)
+        ws_cls.DEFAULT_GATEWAY = url
+        if not isinstance(ws_cls.__dict__.get("gateway"), _PinnedGateway):
+            ws_cls.gateway = _PinnedGateway()  # type: ignore[assignment]
+        ws_cls.__dict__["gateway"].pinned = url
+    elif isinstance(ws_cls.__dict__.get("gateway"), _PinnedGateway):
+        ws_cls.__dict__["gateway"].pinned = None
+
+
+def _pin_bot_gateway(client: discord.Client, gateway_url: str) -> None:
+    """AutoShardedClient asks REST for the gateway URL; with an override, connect to the override."""
+    original = client.http.get_bot_gateway
+
+    async def get_bot_gateway() -> tuple[int, str, Any]:
+        shards, _url, limits = await original()
+        return shards, gateway_url, limits
+
+    client.http.get_bot_gateway = get_bot_gateway  # type: ignore[method-assign]
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -499,6 +532,8 @@ def build_client(settings: Settings, engine: "Engine", state: StateStore, resolv
     options.setdefault("max_messages", 1000)
     cls = ShardedClaimContextClient if settings.discord_sharded else ClaimContextClient
     client = cls(**options)
+    if settings.discord_gateway_url:
+        _pin_bot_gateway(client, settings.discord_gateway_url)
     client._setup(settings, engine, state, resolver)
     return client
 

@@ -362,8 +362,9 @@ class TelegramAdapter:
             try:
                 return await bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML, reply_parameters=reply,
                                               reply_markup=markup, link_preview_options=NO_PREVIEW)
-            except RetryAfter as e:
-                await asyncio.sleep(e.retry_after if isinstance(e.retry_after, (int, float)) else e.retry_after.total_seconds())
+            except RetryAfter as e:  # the limiter's own retries ran out: wait once more ourselves
+                wait = getattr(e, "_retry_after", None)
+                await asyncio.sleep(wait.total_seconds() if wait is not None else 1.0)
             except BadRequest as e:
                 if "parse entities" in e.message.lower() and plain:
                     log.error("Telegram rejected our HTML (%s); sending plain text", e.message)

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 from bot.config import PROJECT_ROOT

@@ -27,6 +27,8 @@ FUSION_PATH = Path(__file__).with_name("fusion.json")
 FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "fuzzy_partial", "rank_inv", "bias")
 MAX_QUERY_TERMS = 32
 CANDIDATES = 30
+MAX_DF_FRACTION = 0.01  # query words in more than 1% of claims are left to the re-ranker...
+MIN_COMMON_DF = 200  # ...once that is more than 200 claims (small indexes keep every word)
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -154,7 +156,9 @@ class Matcher:
     # -- retrieval -------------------------------------------------------------------------------------
     def _fts_query(self, content: list[str]) -> str:
         # Words the index has never seen cannot match; of the rest keep the most distinctive.
-        known = [t for t in set(content) if self.df(t) > 0]
+        # Very common words cost the most postings and add almost nothing to BM25: skip them on big indexes.
+        cap = max(MIN_COMMON_DF, self.n_docs * MAX_DF_FRACTION)
+        known = [t for t in set(content) if 0 < self.df(t) <= cap]
         terms = sorted(known, key=lambda t: (-self.idf(t), t))[:MAX_QUERY_TERMS]
         return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
 

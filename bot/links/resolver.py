@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from bot.links.cache import TTLCache
 from bot.links.extract import decode_html, extract_page
 from bot.links.fetch import Fetched, SafeFetcher, check_url
 from bot.links.models import FetchResult
 from bot.links.urls import normalize_url
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,11 @@ class LinkResolver:
         self.cache: TTLCache[FetchResult] = TTLCache(cache_size)
         self._inflight: dict[str, asyncio.Task[FetchResult]] = {}
         self.stats: dict[str, int] = {"fetches": 0, "cache_hits": 0, "coalesced": 0, "failures": 0, "refused": 0}
+
+    @classmethod
+    def from_settings(cls, settings: "Settings", **kwargs: Any) -> "LinkResolver":
+        """The resolver the bot runs with: private addresses only when CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH is set."""
+        return cls(allow_private=settings.allow_private_fetch, **kwargs)
 
     async def resolve(self, url: str) -> FetchResult:
         """Metadata for `url`, from cache when fresh; a failed lookup is a FetchResult with ok=False."""

@@ -288,7 +288,10 @@ class FakeDiscord:
 
     def __init__(self, *, token: str = "fake-token-123", shards: int = 1, message_rate: tuple[int, float] = (5, 1.0),
                  webhook_rate: tuple[int, float] = (5, 1.0), interaction_deadline: float = 3.0,
-                 heartbeat_interval_ms: int = 41250, message_content_allowed: bool = True) -> None:
+                 heartbeat_interval_ms: int = 41250, message_content_allowed: bool = True,
+                 resume_gateway_url: str | None = None, bot_gateway_url: str | None = None) -> None:
+        self.resume_gateway_url = resume_gateway_url  # what READY advertises (default: this gateway)
+        self.bot_gateway_url = bot_gateway_url  # what GET /gateway/bot advertises (default: this gateway)
         self.token = token
         self.shards = shards
         self.message_rate = message_rate
@@ -321,7 +324,7 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
-        self.message_hook: Callable[[dict], None] | None = None
+        self.call_hooks: list[Callable[[Call], None]] = []  # see every recorded call as it happens (benchmarks)
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> "FakeDiscord":
@@ -465,7 +468,7 @@ class FakeDiscord:
         await self._dispatch_to(conn, "READY", {
             "v": 10, "user": {**self.bot_user, "verified": True, "mfa_enabled": False, "flags": 0},
             "guilds": [{"id": str(g), "unavailable": True} for g in gids], "session_id": conn.session_id,
-            "resume_gateway_url": self.gateway_url, "shard": list(conn.shard),
+            "resume_gateway_url": self.resume_gateway_url or self.gateway_url, "shard": list(conn.shard),
             "application": {"id": str(self.app_id), "flags": 0}, "private_channels": [], "relationships": []})
         for g in gids:
             await self._dispatch_to(conn, "GUILD_CREATE", self.guild_payload(g, channels=self.guild_channels))
@@ -620,7 +623,7 @@ class FakeDiscord:
         data: dict[str, Any] = {"id": spec["id"], "name": name, "type": 1, "options": opts}
         if scope is not None:
             data["guild_id"] = str(scope)
-        resolved_channels = {str(o["value"]): self._channel(int(o["value"]), "mod-log", 1)
+        resolved_channels = {str(o["value"]): {**self._channel(int(o["value"]), "mod-log", 1), "permissions": str(MEMBER_PERMS)}
                              for o in (opts[0].get("options", []) if sub else opts) if o["type"] == 7}
         if resolved_channels:
             data["resolved"] = {"channels": resolved_channels}
@@ -696,6 +699,8 @@ class FakeDiscord:
                 self.rate_limited += 1
         call.status, call.response = status, result
         self.calls.append(call)
+        for hook in self.call_hooks:
+            hook(call)
         async with self._changed:
             self._changed.notify_all()
         if status == 200 and call.method == "POST" and re.fullmatch(r"/channels/\d+/messages", path):
@@ -744,7 +749,7 @@ class FakeDiscord:
                          "bot_public": True, "bot_require_code_grant": False, "owner": self.admin,
                          "verify_key": "0" * 64, "flags": 0, "team": None, "summary": ""}
         if m == "GET" and p == "/gateway/bot":
-            return 200, {"url": self.gateway_url, "shards": self.shards,
+            return 200, {"url": self.bot_gateway_url or self.gateway_url, "shards": self.shards,
                          "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}
         if m == "GET" and p == "/gateway":
             return 200, {"url": self.gateway_url}

@@ -736,6 +736,24 @@ class BotUnderTest:
         await asyncio.wait_for(self._task, timeout)
         self._task = None
 
+    async def settle(self, quiet: float = 0.2, timeout: float = 30.0) -> None:
+        """Wait until every queued update was fetched and handled and nothing was sent for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        calm_since = None
+        while time.monotonic() < deadline:
+            processor = self.app.update_processor
+            busy = (self.fake._updates or not self.app.update_queue.empty()
+                    or processor.current_concurrent_updates > 0)
+            last = self.fake.calls[-1].ts if self.fake.calls else 0.0
+            if busy or time.monotonic() - last < quiet:
+                calm_since = None
+            elif calm_since is None:
+                calm_since = time.monotonic()
+            elif time.monotonic() - calm_since >= quiet:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the bot never settled")
+
     @property
     def adapter(self) -> Any:
         return self.app.bot_data["adapter"]
