@@ -51,7 +51,7 @@ def clef_queries(path: str | Path) -> list[tuple[str, str]]:
 def cached_db(claims_path: str | Path, claims: list[dict[str, Any]] | None = None) -> Path:
     """Build (once) a database of the claims file; reused while the file and the engine code are unchanged."""
     src = Path(claims_path)
-    code = "".join((PROJECT_ROOT / "bot" / "engine" / f).read_text() for f in ("store.py", "normalize.py"))
+    code = "".join((PROJECT_ROOT / "bot" / "engine" / f).read_text() for f in ("store.py", "normalize.py", "postings.py"))
     key = hashlib.sha1(src.read_bytes() + code.encode()).hexdigest()[:12]
     db = DEFAULT_VAR_DIR / "bench" / f"{src.stem}-{key}.db"
     if not db.exists():

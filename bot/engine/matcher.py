@@ -17,35 +17,18 @@ import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
 from bot.engine import normalize
+from bot.engine.normalize import stem
+from bot.engine.postings import ImpactIndex
 
 FUSION_PATH = Path(__file__).with_name("fusion.json")
-FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "fuzzy_partial", "rank_inv", "bias")
-MAX_QUERY_TERMS = 32
+FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "rank_inv", "bias")
 CANDIDATES = 30
-MAX_DF_FRACTION = 0.01  # query words in more than 1% of claims are left to the re-ranker...
-MIN_COMMON_DF = 200  # ...once that is more than 200 claims (small indexes keep every word)
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
-
-
-@lru_cache(maxsize=200_000)
-def stem(token: str) -> str:
-    """A light suffix stripper so 'bounties'/'bounty' and 'paid'/'pays' meet in the overlap features."""
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 5 and token.endswith("ing"):
-        return token[:-3]
-    if len(token) > 4 and token.endswith("ed"):
-        return token[:-2]
-    if len(token) > 3 and token.endswith("es") and token[-3] in "sxz":
-        return token[:-2]
-    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-        return token[:-1]
-    return token
 
 
 @dataclass
@@ -100,14 +83,27 @@ def _bigrams(toks: list[str]) -> set[tuple[str, str]]:
     return set(zip(toks, toks[1:]))
 
 
+class SemanticIndex(Protocol):
+    """Optional semantic tier (`pip install .[semantic]`, see bot/engine/semantic.py)."""
+
+    fusion_path: Path  # the fusion model trained with the "semantic" feature
+
+    def search(self, text: str, rowids: list[int], k: int) -> dict[int, float]:
+        """Cosine similarity of `text` to the claims `rowids` and to its `k` nearest claims (rowid -> cosine)."""
+        ...
+
+
 class Matcher:
-    def __init__(self, conn: sqlite3.Connection, model: FusionModel | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, model: FusionModel | None = None,
+                 semantic: SemanticIndex | None = None) -> None:
         self.conn = conn
-        self.model = model or FusionModel.load()
+        self.semantic = semantic
+        self.model = model or FusionModel.load(semantic.fusion_path if semantic else FUSION_PATH)
         self.n_docs = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] or 1
         self.vocab = _Vocab(self)
         self._df = lru_cache(maxsize=200_000)(self._df_lookup)
-        self.idf = lru_cache(maxsize=200_000)(self._idf)  # type: ignore[method-assign]
+        self.stem_idf = lru_cache(maxsize=200_000)(self._stem_idf)
+        self.index = ImpactIndex(conn, self.n_docs)
         self._load_gazetteer()
 
     # -- term statistics -------------------------------------------------------------------------------
@@ -118,8 +114,13 @@ class Matcher:
     def df(self, term: str) -> int:
         return self._df(term)
 
-    def _idf(self, term: str) -> float:
-        df = self._df(term)
+    def _stem_df(self, word: str) -> int:
+        row = self.conn.execute("SELECT df FROM postings WHERE term = ?", (word,)).fetchone()
+        return row[0] if row else 0
+
+    def _stem_idf(self, word: str) -> float:
+        """IDF of a stemmed content word (the unit of the postings and the overlap features)."""
+        df = self._stem_df(word)
         return math.log((self.n_docs - df + 0.5) / (df + 0.5) + 1.0)
 
     # -- entities --------------------------------------------------------------------------------------
@@ -154,31 +155,20 @@ class Matcher:
         return sorted(name for name, aliases in self.aliases.items() if any(self._alias_found(a, toks, text) for a in aliases))
 
     # -- retrieval -------------------------------------------------------------------------------------
-    def _fts_query(self, content: list[str]) -> str:
-        # Words the index has never seen cannot match; of the rest keep the most distinctive.
-        # Very common words cost the most postings and add almost nothing to BM25: skip them on big indexes.
-        cap = max(MIN_COMMON_DF, self.n_docs * MAX_DF_FRACTION)
-        known = [t for t in set(content) if 0 < self.df(t) <= cap]
-        terms = sorted(known, key=lambda t: (-self.idf(t), t))[:MAX_QUERY_TERMS]
-        return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-
     def retrieve(self, content: list[str], k: int = CANDIDATES) -> list[tuple[int, float]]:
-        query = self._fts_query(content)
-        if not query:
-            return []
-        try:
-            rows = self.conn.execute(
-                "SELECT rowid, bm25(claims_fts, 1.0, 0.9, 0.3) AS s FROM claims_fts WHERE claims_fts MATCH ? ORDER BY s LIMIT ?",
-                (query, k)).fetchall()
-        except sqlite3.OperationalError:
-            return []
-        return [(r[0], -r[1]) for r in rows]
+        """First stage: BM25F over statement, phrasings and entity names from the impact-ordered postings."""
+        return self.index.search([stem(t) for t in content], k)
 
     def rank(self, text: str, limit: int = 5, k: int = CANDIDATES) -> tuple[list[Scored], list[str]]:
         """Candidates best first, with fused scores; also the message's normalised tokens."""
         toks = normalize.tokens(text, self.vocab)
         content = normalize.content_tokens(toks)
         hits = self.retrieve(content, k)
+        sims: dict[int, float] = {}
+        if self.semantic is not None and content:
+            sims = self.semantic.search(text, [h[0] for h in hits], k)
+            seen = {h[0] for h in hits}
+            hits += [(rowid, 0.0) for rowid, _ in sorted(sims.items(), key=lambda x: -x[1]) if rowid not in seen][:k]
         if not hits:
             return [], toks
         rowids = [h[0] for h in hits]
@@ -189,7 +179,7 @@ class Matcher:
             f"SELECT rowid, id, statement, status, main_actor FROM claims WHERE rowid IN ({marks})", rowids)}
         q_stems = [stem(t) for t in content]
         q_set = set(q_stems)
-        q_idf = {s: self.idf(t) for s, t in zip(q_stems, content)}
+        q_idf = {s: self.stem_idf(s) for s in q_stems}
         q_total = sum(q_idf.values()) or 1.0
         q_bigrams = _bigrams(q_stems)
         q_norm = " ".join(content)
@@ -201,9 +191,9 @@ class Matcher:
             field_toks = [[stem(t) for t in normalize.content_tokens(f.split())] for f in fields]
             c_set = set().union(*map(set, field_toks)) if field_toks else set()
             cov_query = sum(v for s, v in q_idf.items() if s in c_set) / q_total
-            c_idf = {s: self.idf(s) for s in c_set}
+            c_idf = {s: self.stem_idf(s) for s in c_set}
             cov_claim = sum(v for s, v in c_idf.items() if s in q_set) / (sum(c_idf.values()) or 1.0)
-            best_field_cov, best_bigram, best_set, best_partial = 0.0, 0.0, 0.0, 0.0
+            best_field_cov, best_bigram, best_set = 0.0, 0.0, 0.0
             for ft in field_toks:
                 if not ft:
                     continue
@@ -215,10 +205,11 @@ class Matcher:
                     best_bigram = max(best_bigram, len(fb & q_bigrams) / len(fb))
                 f_norm = " ".join(ft)
                 best_set = max(best_set, fuzz.token_set_ratio(q_norm, f_norm) / 100.0)
-                best_partial = max(best_partial, fuzz.partial_ratio(q_norm, f_norm) / 100.0 if len(f_norm) < len(q_norm) * 3 else 0.0)
             feats = {"bm25_rel": bm / top_bm25, "bm25_top": math.log1p(max(bm, 0.0)), "cov_query": cov_query,
                      "cov_claim": cov_claim, "cov_claim_field": best_field_cov, "bigram": best_bigram,
-                     "fuzzy_set": best_set, "fuzzy_partial": best_partial, "rank_inv": 1.0 / (1 + rank_pos), "bias": 1.0}
+                     "fuzzy_set": best_set, "rank_inv": 1.0 / (1 + rank_pos), "bias": 1.0}
+            if self.semantic is not None:
+                feats["semantic"] = sims.get(rowid, 0.0)
             cid, statement, status, main_actor = meta[rowid]
             scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats,
                                  shared=len(q_set & c_set)))

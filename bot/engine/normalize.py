@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Container
 
 from bot.links.urls import strip_urls
@@ -91,3 +92,19 @@ def normalize(text: str, vocab: Container[str] | None = None) -> str:
 
 def content_tokens(toks: list[str]) -> list[str]:
     return [t for t in toks if t not in STOPWORDS and len(t) > 1]
+
+
+@lru_cache(maxsize=200_000)
+def stem(token: str) -> str:
+    """A light suffix stripper so 'bounties'/'bounty' and 'paid'/'pays' meet in the overlap features."""
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 5 and token.endswith("ing"):
+        return token[:-3]
+    if len(token) > 4 and token.endswith("ed"):
+        return token[:-2]
+    if len(token) > 3 and token.endswith("es") and token[-3] in "sxz":
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token

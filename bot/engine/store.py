@@ -21,6 +21,7 @@ import sqlite_utils
 from bot.engine import normalize
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
+from bot.engine.postings import build_postings
 
 SCHEMA_VERSION = "1"
 FTS_COLUMNS = ("statement", "phrasings", "entities")
@@ -168,6 +169,7 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
                 {"key": "last_reviewed", "value": last},
             ])
         conn.execute("INSERT INTO claims_fts(claims_fts) VALUES('optimize')")
+        build_postings(conn)
         conn.commit()
         conn.execute("VACUUM")
         conn.close()
@@ -219,6 +221,7 @@ def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[in
         new = [c for c in claims if c["id"] not in existing]
         with dst:
             added = insert_claims(db, new)
+            build_postings(dst)
             total = dst.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
             dst.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('claims', ?)", (str(total),))
         dst.close()

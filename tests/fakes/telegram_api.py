@@ -54,20 +54,27 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+SPECIAL_RE = re.compile(r"[<&]")
+
+
 def parse_html(text: str) -> str:
     """Telegram's HTML parse mode: returns the visible text or raises ParseError like the real server."""
     out: list[str] = []
     stack: list[str] = []
     i = 0
-    raw = text.encode("utf-8")
-    while i < len(text):
-        ch = text[i]
-        if ch == "<":
-            m = TAG_RE.match(text, i)
-            offset = len(text[:i].encode("utf-8"))
-            if not m:
+    while True:
+        m = SPECIAL_RE.search(text, i)
+        if m is None:
+            out.append(text[i:])
+            break
+        j = m.start()
+        out.append(text[i:j])
+        offset = len(text[:j].encode("utf-8"))
+        if text[j] == "<":
+            tag = TAG_RE.match(text, j)
+            if not tag:
                 raise ParseError(f"Unclosed start tag at byte offset {offset}")
-            closing, name, attrs = m.group(1), m.group(2).lower(), m.group(3)
+            closing, name = tag.group(1), tag.group(2).lower()
             if closing:
                 if not stack or stack[-1] != name:
                     raise ParseError(f"Can't find end tag corresponding to start tag \"{stack[-1] if stack else name}\"")
@@ -75,26 +82,16 @@ def parse_html(text: str) -> str:
             else:
                 if name not in ALLOWED_TAGS:
                     raise ParseError(f"Unsupported start tag \"{name}\" at byte offset {offset}")
-                if name == "a" and not re.search(r"href\s*=", attrs or ""):
-                    pass  # Telegram ignores a bare <a>
                 stack.append(name)
-            i = m.end()
-            continue
-        if ch == "&":
-            m = ENTITY_RE.match(text, i)
-            if not m:
-                offset = len(text[:i].encode("utf-8"))
+            i = tag.end()
+        else:
+            ent = ENTITY_RE.match(text, j)
+            if not ent:
                 raise ParseError(f"Unsupported entity at byte offset {offset}; use &amp; to write a literal &")
-            out.append(html.unescape(m.group(0)))
-            i = m.end()
-            continue
-        if ch == ">":
-            pass  # a bare '>' is accepted by Telegram
-        out.append(ch)
-        i += 1
+            out.append(html.unescape(ent.group(0)))
+            i = ent.end()
     if stack:
         raise ParseError(f"Can't find end tag corresponding to start tag \"{stack[-1]}\"")
-    del raw
     return "".join(out)
 
 
