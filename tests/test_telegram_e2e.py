@@ -675,3 +675,17 @@ async def test_webhook_mode(fake: FakeTelegram, tg_engine: Engine, state: StateS
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_an_engine_failure_gets_a_clear_answer(fake: FakeTelegram, tg_engine: Engine, state: StateStore,
+                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("knowledge database unreadable")
+
+    async with BotUnderTest(fake, make_settings(fake, tmp_path), tg_engine, state) as b:
+        monkeypatch.setattr(b.adapter.engine, "check", broken)
+        _, (reply,) = await ask(fake, USER, IRAN_TEXT)
+        assert reply["text"].startswith("Sorry, something went wrong")
+        monkeypatch.undo()
+        _, (ok,) = await ask(fake, USER, IRAN_TEXT)  # and the bot carries on
+        assert "Haqqani" in ok["text"]

@@ -847,6 +847,15 @@ class TelegramAdapter:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error handling an update: %r", context.error, exc_info=context.error)
+        # Someone who asked (private chat or a command) gets a clear answer rather than silence;
+        # group auto-moderation stays silent.
+        msg = update.effective_message if isinstance(update, Update) else None
+        if msg is None or update.edited_message is not None:  # type: ignore[union-attr]
+            return
+        asked = msg.chat.type == ChatType.PRIVATE or (msg.text or "").startswith("/")
+        if asked:
+            await self.send(context.bot, msg.chat_id, "Sorry, something went wrong while checking this. "
+                            "Please try again in a moment.", reply_to=msg.message_id)
 
     # -- wiring ---------------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from bot.bench.metrics import read_qrels
 from bot.bench.retrieval import CLEF, cached_db, clef_queries
-from bot.engine.matcher import CANDIDATES, FEATURES, FUSION_PATH, FusionModel, Matcher, features_for_training
+from bot.engine.matcher import (CANDIDATES, FEATURES, FUSION_PATH, MATCH_FEATURES, FusionModel, Matcher, Scored,
+                                features_for_training, match_features)
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
@@ -83,19 +84,24 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             y.append(int(cid in gold))
     w = fit_logistic(x, y)
     model = FusionModel(dict(zip(FEATURES, w)), 1.0, args.related)
-    # Calibrate: top-1 score vs correctness on train; lowest threshold keeping the precision target.
+    # Match confidence: a second logistic model on the best candidate (and its margin over the runner-up),
+    # labelled by whether it is the gold claim; the threshold is the lowest confidence that keeps the
+    # top-1 precision target on train.
     tops = []
     for gold, rows in per_query:
-        scored = sorted(((model.score(f), cid) for cid, f in rows), reverse=True)
-        if scored:
-            tops.append((scored[0][0], scored[0][1] in gold))
-    tops.sort(reverse=True)
+        ranked = sorted((Scored(0, cid, "", "", "", model.score(f), 0.0, f) for cid, f in rows), key=lambda s: -s.score)
+        if ranked:
+            tops.append((match_features(ranked), ranked[0].id in gold))
+    mw = fit_logistic([[f[k] for k in MATCH_FEATURES] for f, _ in tops], [int(ok) for _, ok in tops])
+    model = FusionModel(model.weights, 1.0, args.related, dict(zip(MATCH_FEATURES, mw)))
+    confs = sorted(((model._sigmoid(model.match_weights, f), ok) for f, ok in tops), key=lambda t: -t[0])
     threshold, correct = 1.0, 0
-    for i, (score, ok) in enumerate(tops, 1):
+    for i, (conf, ok) in enumerate(confs, 1):
         correct += ok
         if correct / i >= args.precision:
-            threshold = score
-    out = {"weights": {k: round(v, 6) for k, v in zip(FEATURES, w)}, "match_threshold": round(threshold, 4),
+            threshold = conf
+    out = {"weights": {k: round(v, 6) for k, v in zip(FEATURES, w)},
+           "match_weights": {k: round(v, 6) for k, v in zip(MATCH_FEATURES, mw)}, "match_threshold": round(threshold, 4),
            "related_threshold": args.related, "trained_on": f"{Path(args.queries).parent.name} ({len(per_query)} queries, {len(x)} rows)",
            "precision_target": args.precision}
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

@@ -51,22 +51,51 @@ class Decision:
     ranked: list[Scored]
     reason: str
     message_actors: list[str]
+    confidence: float = 0.0  # that the best candidate is the claim the message states
 
 
 @dataclass(frozen=True)
 class FusionModel:
+    """Two logistic models: `weights` rank candidates; `match_weights` estimate whether the best
+    candidate is the claim the message states (the confidence the match threshold applies to)."""
+
     weights: dict[str, float]
     match_threshold: float
     related_threshold: float
+    match_weights: dict[str, float] | None = None
 
     @classmethod
     def load(cls, path: Path = FUSION_PATH) -> "FusionModel":
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["weights"], data["match_threshold"], data["related_threshold"])
+        return cls(data["weights"], data["match_threshold"], data["related_threshold"], data.get("match_weights"))
+
+    @staticmethod
+    def _sigmoid(weights: dict[str, float], feats: dict[str, float]) -> float:
+        z = sum(weights.get(k, 0.0) * v for k, v in feats.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def score(self, feats: dict[str, float]) -> float:
-        z = sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return self._sigmoid(self.weights, feats)
+
+    def confidence(self, ranked: list["Scored"]) -> float:
+        if not ranked:
+            return 0.0
+        if not self.match_weights:
+            return ranked[0].score
+        return self._sigmoid(self.match_weights, match_features(ranked))
+
+
+MATCH_FEATURES = ("top_score", "margin", "cov_claim_field", "cov_claim", "cov_query", "bigram", "fuzzy_set", "bias")
+
+
+def match_features(ranked: list["Scored"]) -> dict[str, float]:
+    """Features of the best candidate against the runner-up, for the match confidence."""
+    top = ranked[0]
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    f = top.features
+    return {"top_score": top.score, "margin": top.score - second, "cov_claim_field": f.get("cov_claim_field", 0.0),
+            "cov_claim": f.get("cov_claim", 0.0), "cov_query": f.get("cov_query", 0.0), "bigram": f.get("bigram", 0.0),
+            "fuzzy_set": f.get("fuzzy_set", 0.0), "bias": 1.0}
 
 
 class _Vocab:
@@ -231,20 +260,25 @@ class Matcher:
             if s.main_actor:
                 s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
         top = ranked[0]
+        conf = self.model.confidence(ranked)
         content = normalize.content_tokens(toks)
+
+        def decision(kind: str, why: str) -> Decision:
+            return Decision(kind, ranked, why, actors, conf)
+
         if top.score < self.model.related_threshold:
-            return Decision("none", ranked, f"best score {top.score:.2f} below the related threshold", actors)
+            return decision("none", f"best score {top.score:.2f} below the related threshold")
         if top.shared < min(2, len(set(content))):
-            return Decision("none", ranked, "only one word in common with the closest claim", actors)
+            return decision("none", "only one word in common with the closest claim")
         if len(content) < MIN_CONTENT_TOKENS:
-            return Decision("related", ranked, "message too short or generic for a match", actors)
+            return decision("related", "message too short or generic for a match")
         if not top.actor_named:
             others = [a for a in actors if a != top.main_actor]
-            why = f"message names {', '.join(others)}, not {top.main_actor}" if others else f"message does not name {top.main_actor}"
-            return Decision("related", ranked, why, actors)
-        if top.score >= self.model.match_threshold:
-            return Decision("match", ranked, f"score {top.score:.2f} at or above the match threshold", actors)
-        return Decision("related", ranked, f"score {top.score:.2f} below the match threshold", actors)
+            return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
+                            else f"message does not name {top.main_actor}")
+        if conf >= self.model.match_threshold:
+            return decision("match", f"confidence {conf:.2f} at or above the match threshold")
+        return decision("related", f"confidence {conf:.2f} below the match threshold")
 
 
 def features_for_training(matcher: Matcher, text: str, k: int = CANDIDATES) -> list[tuple[str, dict[str, Any]]]:

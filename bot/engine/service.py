@@ -56,7 +56,7 @@ class Engine:
         matches = [Match(s.id, s.statement, round(s.score, 4), s.status) for s in d.ranked[:limit]]
         card = None
         if d.decision != "none" and d.ranked:
-            card = self.card(d.ranked[0].id, confidence=d.ranked[0].score, decision=d.decision, outlet=outlet)
+            card = self.card(d.ranked[0].id, confidence=d.confidence, decision=d.decision, outlet=outlet)
         return CheckResult(text=text, decision=d.decision, matches=matches, card=card, outlet=outlet, reason=d.reason)
 
     def check(self, text: str, *, limit: int = 5) -> CheckResult:
@@ -88,8 +88,8 @@ class Engine:
         order = {"match": 2, "related": 1, "none": 0}
         for candidate in candidates:
             d = self.matcher.decide(candidate, limit)
-            key = (order[d.decision], d.ranked[0].score if d.ranked else 0.0)
-            if best is None or key > (order[best.decision], best.ranked[0].score if best.ranked else 0.0):
+            key = (order[d.decision], d.confidence)
+            if best is None or key > (order[best.decision], best.confidence):
                 best = d
         assert best is not None
         result = self._result(text, best, limit, outlet)
