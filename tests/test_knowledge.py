@@ -122,3 +122,17 @@ def test_ownership_file_is_validated(tmp_path):
     found = problems(tmp_path)
     assert any("ownership.yaml: [0].domain: 'RT dot com' is not a lowercase domain name" in p for p in found)
     assert any("ownership.yaml: [0].citation: required field missing" in p for p in found)
+
+
+def test_engine_refuses_a_database_of_another_schema(tmp_path, knowledge_db):
+    import shutil
+    import sqlite3
+
+    from bot.engine.service import Engine
+
+    old = tmp_path / "old.db"
+    shutil.copy(knowledge_db, old)
+    with sqlite3.connect(old) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(ValueError, match="rebuild it"):
+        Engine(old)

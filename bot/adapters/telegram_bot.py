@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import importlib.util
 import json
 import logging
 import re
 import secrets
 import signal
-import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -67,12 +65,6 @@ if TYPE_CHECKING:
     from bot.moderation import Moderation
 
 log = logging.getLogger(__name__)
-
-# httpcore tries `import sniffio` on every connection-pool lock; when sniffio is not installed (anyio 4
-# no longer pulls it in) each failed import walks sys.path, which cost ~15% of CPU under load. A cached
-# negative import keeps httpcore's own fallback (asyncio) without the walk. No-op when sniffio exists.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 PLATFORM = "telegram"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

@@ -92,6 +92,36 @@ def false_match_rate(matcher: Matcher, path: str | Path) -> dict[str, Any]:
     return {"messages": len(lines), "false_matches": len(hits), "false_match_rate": len(hits) / len(lines), "examples": hits[:10]}
 
 
+def measure(matcher: Matcher, queries: list[tuple[str, str]], qrels: dict[str, set[str]]) -> tuple[dict[str, Any], dict]:
+    """Ranking metrics, match-decision quality and latency of one matcher over the queries (and its run)."""
+    run_, decisions, latencies = run_queries(matcher, queries)
+    figures: dict[str, Any] = {k: round(v, 4) for k, v in evaluate({q: [d for d, _ in r] for q, r in run_.items()}, qrels).items()}
+    figures.update({k: round(v, 4) if isinstance(v, float) else v for k, v in decision_quality(run_, decisions, qrels).items()})
+    figures.update({"queries": len(queries), "claims": matcher.conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0],
+                    "latency_ms_p50": round(statistics.median(latencies), 3), "latency_ms_p99": round(percentile(latencies, 99), 3)})
+    return figures, run_
+
+
+def semantic_figures(db: Path, queries: list[tuple[str, str]], qrels: dict[str, set[str]], vector_build_s: float,
+                     added: int, negatives: str) -> tuple[dict[str, Any], dict]:
+    """The same queries through the semantic tier (bot/engine/semantic.py, the optional extra)."""
+    from bot.engine import semantic as sem
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    t0 = time.perf_counter()
+    index = sem.SemanticIndex(conn)
+    load_s = time.perf_counter() - t0
+    matcher = Matcher(conn, semantic=index)  # loads fusion-semantic.json (python -m bot bench train --semantic)
+    figures, run_ = measure(matcher, queries, qrels)
+    vec_bytes = conn.execute("SELECT COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()[0]
+    figures.update({"model": sem.MODEL_NAME, "vectors": int(index.matrix.shape[0]), "vectors_built_now": added,
+                    "vector_build_s": round(vector_build_s, 2), "vectors_mb": round(vec_bytes / 2**20, 2),
+                    "db_mb": round(db.stat().st_size / 2**20, 2), "index_load_s": round(load_s, 2)})
+    if negatives:
+        figures["negatives"] = false_match_rate(matcher, negatives)
+    return figures, run_
+
+
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="python -m bot bench retrieval")
     p.add_argument("--claims", default=str(CLEF / "verified_claims.docs.tsv"))
@@ -102,31 +132,61 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--run-out", help="write the top-5 ranking in TREC run format")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--tag", default="claim-context")
+    p.add_argument("--semantic", action="store_true",
+                   help="also run the same queries through the semantic tier (pip install '.[semantic]') and compare")
     args = p.parse_args(argv)
 
     t0 = time.perf_counter()
     db = cached_db(args.claims)
     build_s = time.perf_counter() - t0
+    vector_build_s, added = 0.0, 0
+    if args.semantic:
+        from bot.engine import semantic as sem
+
+        t0 = time.perf_counter()
+        added = 0 if sem.has_vectors(db) else sem.build_vectors(db)
+        vector_build_s = time.perf_counter() - t0
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     matcher = Matcher(conn, FusionModel.load())
     queries = clef_queries(args.queries)
     qrels = read_qrels(args.qrels)
-    run_, decisions, latencies = run_queries(matcher, queries)
-    figures: dict[str, Any] = {k: round(v, 4) for k, v in evaluate({q: [d for d, _ in r] for q, r in run_.items()}, qrels).items()}
-    figures.update({k: round(v, 4) if isinstance(v, float) else v for k, v in decision_quality(run_, decisions, qrels).items()})
-    figures.update({"queries": len(queries), "claims": conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0],
-                    "latency_ms_p50": round(statistics.median(latencies), 3), "latency_ms_p99": round(percentile(latencies, 99), 3),
-                    "index_build_s": round(build_s, 2)})
+    figures, run_ = measure(matcher, queries, qrels)
+    figures["index_build_s"] = round(build_s, 2)
     if args.negatives:
         figures["negatives"] = false_match_rate(matcher, args.negatives)
     if args.run_out:
         Path(args.run_out).write_text("\n".join(format_run(run_, args.tag)) + "\n", encoding="utf-8")
+    if args.semantic:
+        figures["semantic"], sem_run = semantic_figures(db, queries, qrels, vector_build_s, added, args.negatives)
+        if args.run_out:
+            Path(args.run_out + ".semantic").write_text("\n".join(format_run(sem_run, args.tag + "-semantic")) + "\n",
+                                                        encoding="utf-8")
     if args.json:
         print(json.dumps(figures))
+    elif args.semantic:
+        print_side_by_side(figures)
     else:
         for k, v in figures.items():
             print(f"{k:>18}: {v}")
     return figures
+
+
+def print_side_by_side(figures: dict[str, Any]) -> None:
+    """Lexical default and semantic tier in two columns; figures only one of them has, below."""
+    sem = figures["semantic"]
+    print(f"{'':>18}  {'lexical':>12}  {'semantic':>12}")
+    for k, v in figures.items():
+        if k in sem and k != "negatives":
+            print(f"{k:>18}  {v!s:>12}  {sem[k]!s:>12}")
+    if "negatives" in figures:
+        lex_n, sem_n = figures["negatives"], sem["negatives"]
+        print(f"{'false_matches':>18}  {lex_n['false_matches']:>12}  {sem_n['false_matches']:>12}   (of {lex_n['messages']} negatives)")
+    for k, v in figures.items():
+        if k not in sem and k not in ("semantic", "negatives"):
+            print(f"{k:>18}: {v} (lexical)")
+    for k, v in sem.items():
+        if k not in figures:
+            print(f"{k:>18}: {v} (semantic)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,22 +68,35 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--qrels", default=str(CLEF / "train" / "tweet-vclaim-pairs.qrels"))
     p.add_argument("--precision", type=float, default=0.99, help="top-1 precision the match threshold must keep on train")
     p.add_argument("--related", type=float, default=0.15, help="related threshold (lowest score worth showing)")
-    p.add_argument("--out", default=str(FUSION_PATH))
+    p.add_argument("--out", help=f"where to write the model (default {FUSION_PATH.name}, with --semantic fusion-semantic.json)")
+    p.add_argument("--semantic", action="store_true",
+                   help="train fusion-semantic.json with the extra feature 'semantic' (needs pip install '.[semantic]')")
     args = p.parse_args(argv)
 
-    conn = sqlite3.connect(f"file:{cached_db(args.claims)}?mode=ro", uri=True)
-    matcher = Matcher(conn, FusionModel({k: 0.0 for k in FEATURES}, 1.0, 0.0))
+    db = cached_db(args.claims)
+    features = FEATURES + ("semantic",) if args.semantic else FEATURES
+    if args.semantic:
+        from bot.engine import semantic as sem  # the optional extra: imported only when asked for
+
+        sem.build_vectors(db)  # no-op when the cached database already has them
+    args.out = args.out or str(sem.FUSION_SEMANTIC_PATH if args.semantic else FUSION_PATH)
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    semantic = sem.SemanticIndex(conn) if args.semantic else None
+    matcher = Matcher(conn, FusionModel({k: 0.0 for k in features}, 1.0, 0.0), semantic=semantic)
     qrels = read_qrels(args.qrels)
     x, y, per_query = [], [], []
     for qid, text in clef_queries(args.queries):
-        rows = features_for_training(matcher, text, CANDIDATES)
+        if semantic is None:
+            rows = features_for_training(matcher, text, CANDIDATES)
+        else:  # FTS candidates plus the semantic neighbours: up to twice as many rows, keep them all
+            rows = [(s.id, s.features) for s in matcher.rank(text, limit=2 * CANDIDATES, k=CANDIDATES)[0]]
         gold = qrels.get(qid, set())
         per_query.append((gold, rows))
         for cid, feats in rows:
-            x.append([feats[k] for k in FEATURES])
+            x.append([feats[k] for k in features])
             y.append(int(cid in gold))
     w = fit_logistic(x, y)
-    model = FusionModel(dict(zip(FEATURES, w)), 1.0, args.related)
+    model = FusionModel(dict(zip(features, w)), 1.0, args.related)
     # Match confidence: a second logistic model on the best candidate (and its margin over the runner-up),
     # labelled by whether it is the gold claim; the threshold is the lowest confidence that keeps the
     # top-1 precision target on train.
@@ -100,7 +113,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         correct += ok
         if correct / i >= args.precision:
             threshold = conf
-    out = {"weights": {k: round(v, 6) for k, v in zip(FEATURES, w)},
+    out = {"weights": {k: round(v, 6) for k, v in zip(features, w)},
            "match_weights": {k: round(v, 6) for k, v in zip(MATCH_FEATURES, mw)}, "match_threshold": round(threshold, 4),
            "related_threshold": args.related, "trained_on": f"{Path(args.queries).parent.name} ({len(per_query)} queries, {len(x)} rows)",
            "precision_target": args.precision}

@@ -35,6 +35,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 
 _TOKEN_RE = re.compile(r"[@$]?[^\W_]+(?:[@$!][^\W_]+)*[@$!]?", re.UNICODE)
 _HASHTAG_RE = re.compile(r"#(\w+)")
+_MEDIA_LINK_RE = re.compile(r"(?i)\b(?:pic\.twitter\.com|t\.co)/\w+")  # scheme-less media links in tweets
 _MENTION_RE = re.compile(r"(?<!\w)@(\w{2,})")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z]{2,})")
 
@@ -53,6 +54,7 @@ def clean(text: str) -> str:
     text = text.translate(_INVISIBLE)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = strip_urls(text)
+    text = _MEDIA_LINK_RE.sub(" ", text)
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
     # Handles carry names: keep the handle and add its camel-case words (@realDonaldTrump -> real Donald Trump).
     text = _MENTION_RE.sub(lambda m: f" {m.group(1)} {_CAMEL_RE.sub(' ', m.group(1))} " if _CAMEL_RE.search(m.group(1)) else f" {m.group(1)} ", text)

@@ -23,7 +23,7 @@ from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: impact-ordered postings
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
@@ -135,7 +135,7 @@ def _outlet_rows(kb: Knowledge) -> list[dict[str, Any]]:
 
 
 def knowledge_version(kb: Knowledge) -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(SCHEMA_VERSION.encode())  # a new schema makes every old database stale
     for path in sorted(kb.files):
         h.update(path.name.encode())
         h.update(path.read_bytes())
