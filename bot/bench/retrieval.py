@@ -94,7 +94,7 @@ def false_match_rate(matcher: Matcher, path: str | Path) -> dict[str, Any]:
 
 def measure(matcher: Matcher, queries: list[tuple[str, str]], qrels: dict[str, set[str]]) -> tuple[dict[str, Any], dict]:
     """Ranking metrics, match-decision quality and latency of one matcher over the queries (and its run)."""
-    run_, decisions, latencies = run_queries(matcher, queries)
+    run_, decisions, latencies = run_queries(matcher, queries, k=10)  # 10 for Recall@10; the run file keeps 5
     figures: dict[str, Any] = {k: round(v, 4) for k, v in evaluate({q: [d for d, _ in r] for q, r in run_.items()}, qrels).items()}
     figures.update({k: round(v, 4) if isinstance(v, float) else v for k, v in decision_quality(run_, decisions, qrels).items()})
     figures.update({"queries": len(queries), "claims": matcher.conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0],

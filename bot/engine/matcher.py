@@ -26,8 +26,10 @@ from bot.engine.normalize import stem
 from bot.engine.postings import ImpactIndex
 
 FUSION_PATH = Path(__file__).with_name("fusion.json")
-FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "rank_inv", "bias")
-CANDIDATES = 30
+FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "rank_inv", "bias",
+            "cov_query_statement", "cov_query_phrasing", "rare_hits", "number_hits")
+RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
+CANDIDATES = 20
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -222,11 +224,13 @@ class Matcher:
             cov_query = sum(v for s, v in q_idf.items() if s in c_set) / q_total
             c_idf = {s: self.stem_idf(s) for s in c_set}
             cov_claim = sum(v for s, v in c_idf.items() if s in q_set) / (sum(c_idf.values()) or 1.0)
-            best_field_cov, best_bigram, best_set = 0.0, 0.0, 0.0
-            for ft in field_toks:
+            best_field_cov, best_bigram, best_set, cov_q_field = 0.0, 0.0, 0.0, [0.0, 0.0]
+            for i, ft in enumerate(field_toks):
                 if not ft:
                     continue
                 fs = set(ft)
+                slot = 0 if i == 0 else 1  # the statement, or the best phrasing/title
+                cov_q_field[slot] = max(cov_q_field[slot], sum(v for s, v in q_idf.items() if s in fs) / q_total)
                 f_total = sum(c_idf.get(s, 0.0) for s in fs) or 1.0
                 best_field_cov = max(best_field_cov, sum(c_idf.get(s, 0.0) for s in fs if s in q_set) / f_total)
                 fb = _bigrams(ft)
@@ -236,7 +240,10 @@ class Matcher:
                 best_set = max(best_set, fuzz.token_set_ratio(q_norm, f_norm) / 100.0)
             feats = {"bm25_rel": bm / top_bm25, "bm25_top": math.log1p(max(bm, 0.0)), "cov_query": cov_query,
                      "cov_claim": cov_claim, "cov_claim_field": best_field_cov, "bigram": best_bigram,
-                     "fuzzy_set": best_set, "rank_inv": 1.0 / (1 + rank_pos), "bias": 1.0}
+                     "fuzzy_set": best_set, "rank_inv": 1.0 / (1 + rank_pos), "bias": 1.0,
+                     "cov_query_statement": cov_q_field[0], "cov_query_phrasing": cov_q_field[1],
+                     "rare_hits": math.log1p(sum(1 for s in q_set & c_set if q_idf[s] >= RARE_IDF)),
+                     "number_hits": math.log1p(sum(1 for s in q_set & c_set if any(ch.isdigit() for ch in s)))}
             if self.semantic is not None:
                 feats["semantic"] = sims.get(rowid, 0.0)
             cid, statement, status, main_actor = meta[rowid]
