@@ -37,3 +37,12 @@ def test_run_file_format_round_trip(tmp_path):
     path = tmp_path / "run.txt"
     path.write_text("\n".join(lines) + "\n")
     assert read_run(path) == {"q1": ["d0", "d1", "d2", "d3", "d4"], "q2": ["d9", "d1"]}
+
+
+def test_percentile_nearest_rank():
+    from bot.bench.metrics import percentile
+
+    assert percentile([], 99) == 0.0
+    assert percentile([5, 1, 3], 50) == 3
+    assert percentile(list(range(101)), 99) == 99
+    assert percentile([1.0, 2.0], 100) == 2.0

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.bench.metrics import percentile
 from bot.config import PROJECT_ROOT
 
 TEXTS = [
@@ -34,11 +35,6 @@ TEXTS = [
 ]
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def _bench(events: int, users: int, concurrency: int, db: Path | None, work: Path) -> dict[str, Any]:
@@ -115,7 +111,7 @@ async def _bench(events: int, users: int, concurrency: int, db: Path | None, wor
         "answered": len(answered), "lost": events - len(answered), "duplicates": duplicates,
         "rejected": len(rejected), "rate_limited_429": fake.rate_limited,
         "seconds": round(elapsed, 3), "events_per_s": round(len(answered) / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(_percentile(latencies, 0.50), 2), "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "p50_ms": round(percentile(latencies, 50), 2), "p99_ms": round(percentile(latencies, 99), 2),
         "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
         "client_messages_handled": h.client.handled_events if h.client else None,
     }

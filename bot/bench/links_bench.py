@@ -15,17 +15,12 @@ import statistics
 import time
 from typing import Any
 
+from bot.bench.metrics import percentile
 from bot.config import PROJECT_ROOT
 
 PAGES = PROJECT_ROOT / "tests" / "pages"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def _summary(samples_ms: list[float]) -> dict[str, float]:

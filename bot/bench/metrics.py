@@ -63,3 +63,11 @@ def read_run(path: str | Path) -> dict[str, list[str]]:
         qid, _q0, doc, rank, _score, _tag = line.split()
         run.setdefault(qid, []).append((int(rank), doc))
     return {q: [d for _, d in sorted(v)] for q, v in run.items()}
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile, p in 0..100 (0.0 for no values): the one definition every benchmark uses."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.bench.metrics import percentile
 from bot.config import PROJECT_ROOT, Settings
 
 CHATTER = [
@@ -37,12 +38,6 @@ CHATTER = [
 ]
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
-    return ordered[k]
 
 
 def _known_texts(engine: Any, limit: int = 400) -> list[str]:
@@ -133,8 +128,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "answered": len(answered), "lost": len(lost), "answered_twice": len(doubled),
             "flood_violations": len(fake.violations), "overall_rate_limit": overall or None,
             "seconds": round(elapsed, 2), "throughput_updates_per_s": round(len(answered) / elapsed, 1),
-            "latency_p50_s": round(_percentile(latencies, 0.50), 3),
-            "latency_p99_s": round(_percentile(latencies, 0.99), 3),
+            "latency_p50_s": round(percentile(latencies, 50), 3),
+            "latency_p99_s": round(percentile(latencies, 99), 3),
             "ok": not lost and not doubled and not fake.violations,
         }
     return report
