@@ -67,6 +67,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0 if claims or not skipped else 1
 
 
+def cmd_vectors(args: argparse.Namespace) -> int:
+    from bot.engine.semantic import SemanticUnavailable, build_vectors
+
+    db = Path(args.db or _settings().db_path)
+    try:
+        added = build_vectors(db)
+    except SemanticUnavailable as exc:
+        print(f"vectors: {exc}", file=sys.stderr)
+        return 1
+    print(f"{db}: {added} claim vector(s) added")
+    return 0
+
+
 def cmd_rsp(args: argparse.Namespace) -> int:
     from bot.engine.outlets import rsp_entries, write_rsp_yaml
 
@@ -85,6 +98,10 @@ def ensure_database(settings: Settings, db: Path | None = None) -> Path:
     path = Path(db or settings.db_path)
     if db is None and not database_is_current(settings.knowledge_dir, path):
         build_database(settings.knowledge_dir, path)
+    if settings.semantic:
+        from bot.engine.semantic import build_vectors
+
+        build_vectors(path)  # adds only what is missing
     return path
 
 
@@ -93,7 +110,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bot.engine.service import Engine
 
     s = _settings()
-    engine = Engine(ensure_database(s, Path(args.db) if args.db else None))
+    engine = Engine(ensure_database(s, Path(args.db) if args.db else None), semantic=s.semantic)
     if args.jsonl:
         for line in sys.stdin:
             result = engine.check(line.rstrip("\n"))
@@ -154,6 +171,9 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+")
     i.add_argument("--db", required=True)
     i.set_defaults(func=cmd_import)
+    vec = k.add_parser("vectors", help="add semantic vectors to a database (needs pip install '.[semantic]')")
+    vec.add_argument("--db")
+    vec.set_defaults(func=cmd_vectors)
     r = k.add_parser("rsp", help="regenerate knowledge/outlets/rsp.yaml from Wikipedia's perennial-sources JSONL")
     r.add_argument("jsonl")
     r.add_argument("--out")

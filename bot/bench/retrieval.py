@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import evaluate, format_run, read_qrels
+from bot.bench.metrics import evaluate, format_run, percentile, read_qrels
 from bot.config import DEFAULT_VAR_DIR, PROJECT_ROOT
 from bot.engine.knowledge import Knowledge
 from bot.engine.matcher import FusionModel, Matcher
@@ -70,13 +70,6 @@ def run_queries(matcher: Matcher, queries: list[tuple[str, str]], k: int = 5) ->
         run[qid] = [(s.id, s.score) for s in d.ranked[:k]]
         decisions[qid] = d.decision
     return run, decisions, latencies
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def decision_quality(run: dict, decisions: dict, qrels: dict[str, set[str]]) -> dict[str, float]:

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import evaluate, read_qrels
-from bot.bench.retrieval import CLEF, clef_claims, clef_queries, percentile
+from bot.bench.metrics import evaluate, percentile, read_qrels
+from bot.bench.retrieval import CLEF, clef_claims, clef_queries
 from bot.config import DEFAULT_VAR_DIR
 
 PLACES = ["Ohio", "Texas", "Florida", "London", "Paris", "Lagos", "Delhi", "Sydney", "Toronto", "Berlin", "Madrid", "Nairobi"]

@@ -29,7 +29,7 @@ FUSION_PATH = Path(__file__).with_name("fusion.json")
 FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "rank_inv", "bias",
             "cov_query_statement", "cov_query_phrasing", "rare_hits", "number_hits")
 RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
-CANDIDATES = 20
+CANDIDATES = 10
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -204,10 +204,8 @@ class Matcher:
             return [], toks
         rowids = [h[0] for h in hits]
         marks = ",".join("?" * len(rowids))
-        texts = {r[0]: r[1:] for r in self.conn.execute(
-            f"SELECT rowid, statement, phrasings FROM claims_fts WHERE rowid IN ({marks})", rowids)}
         meta = {r[0]: r[1:] for r in self.conn.execute(
-            f"SELECT rowid, id, statement, status, main_actor FROM claims WHERE rowid IN ({marks})", rowids)}
+            f"SELECT rowid, id, statement, status, main_actor, stems FROM claims WHERE rowid IN ({marks})", rowids)}
         q_stems = [stem(t) for t in content]
         q_set = set(q_stems)
         q_idf = {s: self.stem_idf(s) for s in q_stems}
@@ -217,9 +215,8 @@ class Matcher:
         top_bm25 = hits[0][1] or 1.0
         scored = []
         for rank_pos, (rowid, bm) in enumerate(hits):
-            statement_n, phrasings_n = texts.get(rowid, ("", ""))
-            fields = [statement_n] + [p for p in phrasings_n.split("\n") if p]
-            field_toks = [[stem(t) for t in normalize.content_tokens(f.split())] for f in fields]
+            cid, statement, status, main_actor, stems = meta[rowid]
+            field_toks = [f.split() for f in stems.split("\n")]
             c_set = set().union(*map(set, field_toks)) if field_toks else set()
             cov_query = sum(v for s, v in q_idf.items() if s in c_set) / q_total
             c_idf = {s: self.stem_idf(s) for s in c_set}
@@ -246,7 +243,6 @@ class Matcher:
                      "number_hits": math.log1p(sum(1 for s in q_set & c_set if any(ch.isdigit() for ch in s)))}
             if self.semantic is not None:
                 feats["semantic"] = sims.get(rowid, 0.0)
-            cid, statement, status, main_actor = meta[rowid]
             scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats,
                                  shared=len(q_set & c_set)))
         scored.sort(key=lambda s: (-s.score, s.rowid))

@@ -29,7 +29,9 @@ def _source(d: dict[str, Any]) -> Source:
 class Engine:
     """Open once per process. Each thread gets its own read-only SQLite connection."""
 
-    def __init__(self, db_path: str | Path) -> None:
+    def __init__(self, db_path: str | Path, *, semantic: bool = False) -> None:
+        """`semantic`: also rank with the optional semantic tier (`pip install .[semantic]`, vectors built
+        with `python -m bot knowledge vectors`); one model and one vector matrix serve every thread."""
         self.db_path = Path(db_path)
         if not self.db_path.exists():
             raise FileNotFoundError(f"{self.db_path}: knowledge database not found (run `python -m bot knowledge build`)")
@@ -39,6 +41,11 @@ class Engine:
         if not row or row[0] != SCHEMA_VERSION:
             raise ValueError(f"{self.db_path}: database schema {row[0] if row else 'unknown'} is not {SCHEMA_VERSION}: "
                              "rebuild it with `python -m bot knowledge build`")
+        self.semantic = None
+        if semantic:
+            from bot.engine.semantic import SemanticIndex
+
+            self.semantic = SemanticIndex(self.conn)
         self.matcher  # open now so a broken file fails at start, not on the first message
 
     # -- connections -------------------------------------------------------------------------------------
@@ -54,7 +61,7 @@ class Engine:
     def matcher(self) -> Matcher:
         m = getattr(self._local, "matcher", None)
         if m is None:
-            m = Matcher(self.conn)
+            m = Matcher(self.conn, semantic=self.semantic)
             self._local.matcher = m
         return m
 

@@ -19,11 +19,12 @@ from typing import Any
 import sqlite_utils
 
 from bot.engine import normalize
+from bot.engine.normalize import stem
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings
 
-SCHEMA_VERSION = "2"  # 2: impact-ordered postings
+SCHEMA_VERSION = "3"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
@@ -35,7 +36,7 @@ def claim_main_actor(claim: dict[str, Any]) -> str:
 def _create_schema(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["claims"].create({"rowid": int, "id": str, "statement": str, "status": str, "main_actor": str,
-                         "source": str, "last_reviewed": str, "data": str}, pk="rowid")
+                         "source": str, "last_reviewed": str, "stems": str, "data": str}, pk="rowid")
     db["claims"].create_index(["id"], unique=True)
     db["entities"].create({"claim_rowid": int, "name": str, "role": str, "alias": str})
     db["entities"].create_index(["claim_rowid"])
@@ -82,9 +83,13 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter) -> It
                "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])), _NO_LEET)}
         df.update(set((fts["statement"] + " " + fts["phrasings"]).split()))
         data = {k: v for k, v in claim.items() if not k.startswith("_")}
+        # The re-ranker reads every candidate's words: store them stemmed, one line per field.
+        stems = "\n".join(" ".join(stem(t) for t in normalize.content_tokens(f.split()))
+                          for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
         row = {"rowid": rowid, "id": claim["id"], "statement": claim["statement"], "status": claim["status"],
                "main_actor": claim_main_actor(claim), "source": claim.get("source", "curated"),
-               "last_reviewed": claim.get("last_reviewed", ""), "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
+               "last_reviewed": claim.get("last_reviewed", ""), "stems": stems,
+               "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
         yield row, fts, entity_rows
 
 
