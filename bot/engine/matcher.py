@@ -15,14 +15,13 @@ import math
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
 from bot.engine import normalize
-from bot.engine.normalize import stem
+from bot.engine.normalize import memo, stem
 from bot.engine.postings import ImpactIndex
 
 FUSION_PATH = Path(__file__).with_name("fusion.json")
@@ -132,8 +131,8 @@ class Matcher:
         self.model = model or FusionModel.load(semantic.fusion_path if semantic else FUSION_PATH)
         self.n_docs = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] or 1
         self.vocab = _Vocab(self)
-        self._df = lru_cache(maxsize=200_000)(self._df_lookup)
-        self.stem_idf = lru_cache(maxsize=200_000)(self._stem_idf)
+        self._df = memo(self._df_lookup)
+        self.stem_idf = memo(self._stem_idf)
         self.index = ImpactIndex(conn, self.n_docs)
         self._load_gazetteer()
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from typing import TypeVar
 from collections.abc import Container
 
 from bot.links.urls import strip_urls
@@ -96,8 +97,27 @@ def content_tokens(toks: list[str]) -> list[str]:
     return [t for t in toks if t not in STOPWORDS and len(t) > 1]
 
 
-@lru_cache(maxsize=200_000)
-def stem(token: str) -> str:
+T = TypeVar("T")
+
+
+def memo(fn: Callable[[str], T], limit: int = 200_000) -> Callable[[str], T]:
+    """Cache a str -> scalar function in a plain dict, emptied when full. Unlike functools.lru_cache,
+    whose linked list the garbage collector must walk, a dict of strings and numbers is not tracked by
+    the GC: no multi-millisecond pauses once the cache is large."""
+    cache: dict[str, T] = {}
+
+    def cached(key: str) -> T:
+        value = cache.get(key)
+        if value is None:
+            if len(cache) >= limit:
+                cache.clear()
+            value = cache[key] = fn(key)
+        return value
+
+    return cached
+
+
+def _stem(token: str) -> str:
     """A light suffix stripper so 'bounties'/'bounty' and 'paid'/'pays' meet in the overlap features."""
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
@@ -110,3 +130,6 @@ def stem(token: str) -> str:
     if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
         return token[:-1]
     return token
+
+
+stem = memo(_stem)
