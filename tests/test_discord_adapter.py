@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from bot.engine.service import Engine
 from bot.engine.store import build_database
 from bot.moderation import Moderation
 from bot.state import StateStore
+from tests.fakes.pages import headline_page, html_site
 
 try:
     from tests.fakes.discord_api import BotHarness, Call, FakeDiscord, validate_message, write_test_knowledge
@@ -308,21 +308,8 @@ async def test_card_with_huge_lists_fits_every_embed_limit(bot: BotHarness) -> N
 @pytest.fixture
 async def page_server() -> AsyncIterator[str]:
     """A local news page whose headline is a known claim's phrasing."""
-    async def article(request: web.Request) -> web.Response:
-        html = (f"<html><head><title>{RUSSIA}</title><meta property='og:title' content='{RUSSIA}'></head>"
-                f"<body><h1>{RUSSIA}</h1><p>Story text.</p></body></html>")
-        return web.Response(text=html, content_type="text/html")
-    app = web.Application()
-    app.router.add_get("/news/story", article)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/news/story"
-    finally:
-        await runner.cleanup()
+    async with html_site({"/news/story": headline_page(RUSSIA)}) as base:
+        yield f"{base}/news/story"
 
 
 @pytest.fixture

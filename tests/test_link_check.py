@@ -4,45 +4,36 @@ import json
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.cli import main
 from bot.links import LinkResolver
+from tests.fakes.pages import html_site
 
 PAGES = Path(__file__).parent / "pages"
-PATHS = {"/politics/iran-bounties": "cnn_iran_bounties.html", "/news/biolabs": "sputnik_article.html"}
 
 
 @pytest.fixture
 async def site():
-    app = web.Application()
-    async def page(request):
-        return web.Response(body=(PAGES / PATHS[request.path]).read_bytes(), content_type="text/html")
-
-    app.router.add_get("/politics/iran-bounties", page)
-    app.router.add_get("/news/biolabs", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    port = tcp._server.sockets[0].getsockname()[1]
-    yield port
-    await runner.cleanup()
+    async with html_site({"/politics/iran-bounties": (PAGES / "cnn_iran_bounties.html").read_bytes(),
+                          "/news/biolabs": (PAGES / "sputnik_article.html").read_bytes()}) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
-def resolver_for(port: int) -> LinkResolver:
+async def check_with_loopback_dns(engine, text: str):
+    """Every host name resolves to 127.0.0.1, where the test site listens."""
+
     async def dns(host: str, _port: int) -> list[str]:
-        return ["127.0.0.1"]  # every test host name lives on loopback
+        return ["127.0.0.1"]
 
-    return LinkResolver(allow_private=True, resolver=dns)
+    resolver = LinkResolver(allow_private=True, resolver=dns)
+    try:
+        return await engine.check_message(text, resolver)
+    finally:
+        await resolver.aclose()
 
 
 async def test_headline_of_linked_page_matches_with_outlet_note(engine, site):
-    resolver = resolver_for(site)
-    try:
-        r = await engine.check_message(f"look http://edition.cnn.com:{site}/politics/iran-bounties?utm_source=tw", resolver)
-    finally:
-        await resolver.aclose()
+    r = await check_with_loopback_dns(engine, f"look http://edition.cnn.com:{site}/politics/iran-bounties?utm_source=tw")
     assert r.link["ok"], r.link
     assert "Iran paid bounties" in json.dumps(r.link)
     assert r.decision == "match" and r.matches[0].id == "iran-taliban-bounties-2020"
@@ -51,11 +42,7 @@ async def test_headline_of_linked_page_matches_with_outlet_note(engine, site):
 
 
 async def test_outlet_note_without_a_match(engine, site):
-    resolver = resolver_for(site)
-    try:
-        r = await engine.check_message(f"http://www.sputniknews.com:{site}/news/biolabs", resolver)
-    finally:
-        await resolver.aclose()
+    r = await check_with_loopback_dns(engine, f"http://www.sputniknews.com:{site}/news/biolabs")
     assert r.outlet is not None and r.outlet.rsp_label == "Deprecated"
     assert r.to_dict()["outlet"]["domain"] == "sputniknews.com"
 

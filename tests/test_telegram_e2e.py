@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 import yaml
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fakes importable under any runner
 
@@ -23,6 +24,7 @@ from bot.engine.service import Engine  # noqa: E402
 from bot.engine.store import build_database  # noqa: E402
 from bot.state import StateStore  # noqa: E402
 from tests.fakes.telegram_api import BotUnderTest, FakeTelegram, parse_html, utf16_len  # noqa: E402
+from tests.fakes.pages import headline_page, html_site  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # raised inside PTB's RetryAfter
 
@@ -285,19 +287,8 @@ async def test_inline_long_card_and_long_id_fit_telegram_limits(fake: FakeTelegr
 @pytest.fixture
 async def page_server():
     """A local news page whose headline is a known claim."""
-    async def article(request: web.Request) -> web.Response:
-        return web.Response(text=f"<html><head><title>{IRAN_TEXT}</title><meta property='og:title' content='{IRAN_TEXT}'>"
-                                 f"</head><body><h1>{IRAN_TEXT}</h1><p>Body text.</p></body></html>",
-                            content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/news/article", article)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    await runner.cleanup()
+    async with html_site({"/news/article": headline_page(IRAN_TEXT, "Body text.")}) as base:
+        yield base
 
 
 @pytest.fixture
