@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -53,9 +54,10 @@ def assert_clean(fake: FakeDiscord) -> None:
             assert not am.get("users") and not am.get("roles") and not am.get("replied_user"), (c.path, am)
 
 
-@pytest.fixture
-async def bot(discord_db: Path, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    h = BotHarness(discord_db, tmp_path / "state.db")
+@asynccontextmanager
+async def running_bot(db: Path, state: Path, **kwargs: Any) -> AsyncIterator[BotHarness]:
+    """The real client against a fresh fake; on exit, every recorded call must have been clean."""
+    h = BotHarness(db, state, **kwargs)
     await h.start()
     try:
         yield h
@@ -63,6 +65,12 @@ async def bot(discord_db: Path, tmp_path: Path) -> AsyncIterator[BotHarness]:
         await h.close()
         await h.fake.close()
     assert_clean(h.fake)
+
+
+@pytest.fixture
+async def bot(discord_db: Path, tmp_path: Path) -> AsyncIterator[BotHarness]:
+    async with running_bot(discord_db, tmp_path / "state.db") as h:
+        yield h
 
 
 async def answer(h: BotHarness, payload: dict, *, followups: int = 0, timeout: float = 10) -> list[Call]:
@@ -317,15 +325,11 @@ async def link_bot(discord_db: Path, tmp_path: Path) -> AsyncIterator[BotHarness
     from bot.links import LinkResolver
 
     resolver = LinkResolver(allow_private=True, total_timeout=5)
-    h = BotHarness(discord_db, tmp_path / "state.db", resolver=resolver)
-    await h.start()
     try:
-        yield h
+        async with running_bot(discord_db, tmp_path / "state.db", resolver=resolver) as h:
+            yield h
     finally:
-        await h.close()
-        await h.fake.close()
         await resolver.aclose()
-    assert_clean(h.fake)
 
 
 async def test_check_of_a_link_is_deferred_then_fetched_safely(link_bot: BotHarness, page_server: str) -> None:
