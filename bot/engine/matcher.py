@@ -86,7 +86,8 @@ class FusionModel:
         return self._sigmoid(self.match_weights, match_features(ranked))
 
 
-MATCH_FEATURES = ("top_score", "margin", "cov_claim_field", "cov_claim", "cov_query", "bigram", "fuzzy_set", "bias")
+MATCH_FEATURES = ("top_score", "margin", "cov_claim_field", "cov_claim", "cov_query", "bigram", "fuzzy_set", "bias",
+                  "semantic")  # the last only with the optional semantic tier (always 0 without it)
 
 
 def match_features(ranked: list["Scored"]) -> dict[str, float]:
@@ -96,7 +97,7 @@ def match_features(ranked: list["Scored"]) -> dict[str, float]:
     f = top.features
     return {"top_score": top.score, "margin": top.score - second, "cov_claim_field": f.get("cov_claim_field", 0.0),
             "cov_claim": f.get("cov_claim", 0.0), "cov_query": f.get("cov_query", 0.0), "bigram": f.get("bigram", 0.0),
-            "fuzzy_set": f.get("fuzzy_set", 0.0), "bias": 1.0}
+            "fuzzy_set": f.get("fuzzy_set", 0.0), "bias": 1.0, "semantic": f.get("semantic", 0.0)}
 
 
 class _Vocab:
