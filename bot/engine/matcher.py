@@ -1,7 +1,7 @@
 """Retrieval, re-ranking and the match / related / none decision.
 
-1. Candidates: SQLite FTS5 BM25 over the normalised statement, phrasings and entity names, queried with
-   the message's rarest content words (so long messages stay fast on large indexes).
+1. Candidates: BM25F over the normalised statement, phrasings and entity names, read from impact-ordered
+   postings in SQLite (bot/engine/postings.py) within a fixed budget, so the cost does not grow with size.
 2. Re-rank: lexical features per candidate (BM25, IDF-weighted coverage both ways, bigram overlap, fuzzy
    similarity from rapidfuzz) fused by a logistic model trained on CLEF train (bot/engine/fusion.json).
 3. Decide: `match` needs a high fused score, enough content words and, where the claim has a main actor,
@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from bot.engine import normalize
 from bot.engine.normalize import memo, stem
-from bot.engine.postings import ImpactIndex
+from bot.engine.postings import ImpactIndex, idf
 
 FUSION_PATH = Path(__file__).with_name("fusion.json")
 FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "rank_inv", "bias",
@@ -145,14 +145,9 @@ class Matcher:
     def df(self, term: str) -> int:
         return self._df(term)
 
-    def _stem_df(self, word: str) -> int:
-        row = self.conn.execute("SELECT df FROM postings WHERE term = ?", (word,)).fetchone()
-        return row[0] if row else 0
-
     def _stem_idf(self, word: str) -> float:
         """IDF of a stemmed content word (the unit of the postings and the overlap features)."""
-        df = self._stem_df(word)
-        return math.log((self.n_docs - df + 0.5) / (df + 0.5) + 1.0)
+        return idf(self.index.df(word), self.n_docs)
 
     # -- entities --------------------------------------------------------------------------------------
     def _load_gazetteer(self) -> None:

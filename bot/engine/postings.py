@@ -25,12 +25,22 @@ PER_WORD = 1024  # postings read per query word
 BUDGET = 6_000  # postings read per query in all (measured: no MAP loss at 10k, -0.005 at 100k)
 
 
+def field_stems(text: str) -> list[str]:
+    """The stemmed content words of one normalised field: the unit of the postings and the re-ranker."""
+    return [stem(t) for t in content_tokens(text.split())]
+
+
+def idf(df: int, n_docs: int) -> float:
+    """BM25 inverse document frequency (always positive)."""
+    return math.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
+
+
 def doc_terms(fields: tuple[str, str, str]) -> tuple[Counter, float]:
     """Field-weighted term frequencies (stems of content words) and the weighted length of one claim."""
     tf: Counter = Counter()
     length = 0.0
     for text, weight in zip(fields, FIELD_WEIGHTS):
-        words = [stem(t) for t in content_tokens(text.split())]
+        words = field_stems(text)
         length += weight * len(words)
         for w in words:
             tf[w] += weight
@@ -76,17 +86,20 @@ class ImpactIndex:
     def _row(self, word: str) -> tuple[int, bytes, bytes] | None:
         return self.conn.execute("SELECT df, docs, weights FROM postings WHERE term = ?", (word,)).fetchone()
 
+    def df(self, word: str) -> int:
+        row = self.conn.execute("SELECT df FROM postings WHERE term = ?", (word,)).fetchone()
+        return row[0] if row else 0
+
     def search(self, words: list[str], k: int) -> list[tuple[int, float]]:
         rows = []
         for word in set(words):
             row = self._row(word)
             if row:
-                idf = math.log((self.n_docs - row[0] + 0.5) / (row[0] + 0.5) + 1.0)
-                rows.append((idf, row))
+                rows.append((idf(row[0], self.n_docs), row))
         rows.sort(key=lambda r: -r[0])  # rarest first: they decide the ranking, so they get the budget
         scores: dict[int, float] = {}
         budget = BUDGET
-        for idf, (_df, doc_bytes, weight_bytes) in rows:
+        for word_idf, (_df, doc_bytes, weight_bytes) in rows:
             take = min(PER_WORD, budget, len(doc_bytes) // 4)
             if take <= 0:
                 break
@@ -96,5 +109,5 @@ class ImpactIndex:
             weights.frombytes(weight_bytes[:take * 4])
             get = scores.get
             for d, w in zip(docs, weights):
-                scores[d] = get(d, 0.0) + idf * w
+                scores[d] = get(d, 0.0) + word_idf * w
         return heapq.nlargest(k, scores.items(), key=itemgetter(1))

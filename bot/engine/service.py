@@ -36,8 +36,10 @@ class Engine:
         if not self.db_path.exists():
             raise FileNotFoundError(f"{self.db_path}: knowledge database not found (run `python -m bot knowledge build`)")
         self._local = threading.local()
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() \
-            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() else None
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:  # not a claim database at all
+            row = None
         if not row or row[0] != SCHEMA_VERSION:
             raise ValueError(f"{self.db_path}: database schema {row[0] if row else 'unknown'} is not {SCHEMA_VERSION}: "
                              "rebuild it with `python -m bot knowledge build`")
@@ -148,12 +150,11 @@ class Engine:
         """(id, statement) pairs for autocomplete: ids starting with `prefix`, then claims whose text has
         every word of `prefix` (the last one as a prefix). Index lookups only, so it stays fast at 1M claims."""
         prefix = prefix.strip()
-        out: dict[str, str] = {}
-        if prefix:
-            low = prefix.lower()
-            for cid, statement in self.conn.execute(
-                    "SELECT id, statement FROM claims WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (low, low + "\uffff", limit)):
-                out[cid] = statement
+        if not prefix:
+            return [(r[0], r[1]) for r in self.conn.execute("SELECT id, statement FROM claims ORDER BY id LIMIT ?", (limit,))]
+        low = prefix.lower()
+        out = dict(self.conn.execute("SELECT id, statement FROM claims WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                                     (low, low + "\uffff", limit)).fetchall())
         words = [w.replace('"', "") for w in normalize_text(prefix).split()]
         if words and len(out) < limit:
             query = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
@@ -165,8 +166,6 @@ class Engine:
                 rows = []
             for cid, statement in rows:
                 out.setdefault(cid, statement)
-        if not prefix:
-            out = dict(self.conn.execute("SELECT id, statement FROM claims ORDER BY id LIMIT ?", (limit,)).fetchall())
         return list(out.items())[:limit]
 
     # -- outlets -----------------------------------------------------------------------------------------

@@ -19,10 +19,9 @@ from typing import Any
 import sqlite_utils
 
 from bot.engine import normalize
-from bot.engine.normalize import stem
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
-from bot.engine.postings import build_postings
+from bot.engine.postings import build_postings, field_stems
 
 SCHEMA_VERSION = "3"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker
 FTS_COLUMNS = ("statement", "phrasings", "entities")
@@ -84,8 +83,7 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter) -> It
         df.update(set((fts["statement"] + " " + fts["phrasings"]).split()))
         data = {k: v for k, v in claim.items() if not k.startswith("_")}
         # The re-ranker reads every candidate's words: store them stemmed, one line per field.
-        stems = "\n".join(" ".join(stem(t) for t in normalize.content_tokens(f.split()))
-                          for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
+        stems = "\n".join(" ".join(field_stems(f)) for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
         row = {"rowid": rowid, "id": claim["id"], "statement": claim["statement"], "status": claim["status"],
                "main_actor": claim_main_actor(claim), "source": claim.get("source", "curated"),
                "last_reviewed": claim.get("last_reviewed", ""), "stems": stems,
