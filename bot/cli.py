@@ -152,7 +152,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 BENCHES = {"retrieval": "retrieval", "scale": "scale", "links": "links_bench", "telegram": "telegram_load",
-           "discord": "discord_load", "train": "train"}
+           "discord": "discord_load", "train": "train", "finetune": "finetune"}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ import argparse
 import csv
 import hashlib
 import json
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -95,19 +96,35 @@ def measure(matcher: Matcher, queries: list[tuple[str, str]], qrels: dict[str, s
     return figures, run_
 
 
-def semantic_figures(db: Path, queries: list[tuple[str, str]], qrels: dict[str, set[str]], vector_build_s: float,
-                     added: int, negatives: str) -> tuple[dict[str, Any], dict]:
-    """The same queries through the semantic tier (bot/engine/semantic.py, the optional extra)."""
+def semantic_db(db: Path, model_path: Path | None) -> tuple[Path, float, int]:
+    """A copy of the lexical database with claim vectors of one semantic model (one copy per model, so
+    that comparing models never rebuilds vectors): (path, seconds spent embedding, claims embedded)."""
     from bot.engine import semantic as sem
 
+    name = sem.model_name(model_path)
+    sem_db = db.with_name(f"{db.stem}.vectors-{hashlib.sha1(name.encode()).hexdigest()[:10]}.db")
+    if not sem_db.exists():
+        shutil.copyfile(db, sem_db)
+    t0 = time.perf_counter()
+    added = 0 if sem.has_vectors(sem_db, name) else sem.build_vectors(sem_db, model=sem.load_model(model_path), name=name)
+    return sem_db, time.perf_counter() - t0, added
+
+
+def semantic_figures(db: Path, model_path: Path | None, queries: list[tuple[str, str]], qrels: dict[str, set[str]],
+                     negatives: str) -> tuple[dict[str, Any], dict]:
+    """The same queries through the semantic tier (bot/engine/semantic.py, the optional extra) with the
+    packaged model, or the local model directory `model_path` (e.g. made by `bench finetune`)."""
+    from bot.engine import semantic as sem
+
+    db, vector_build_s, added = semantic_db(db, model_path)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     t0 = time.perf_counter()
-    index = sem.SemanticIndex(conn)
+    index = sem.SemanticIndex(conn, path=model_path)
     load_s = time.perf_counter() - t0
-    matcher = Matcher(conn, semantic=index)  # loads fusion-semantic.json (python -m bot bench train --semantic)
+    matcher = Matcher(conn, semantic=index)  # the model's own fusion.json, else fusion-semantic.json
     figures, run_ = measure(matcher, queries, qrels)
     vec_bytes = conn.execute("SELECT COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()[0]
-    figures.update({"model": sem.MODEL_NAME, "vectors": int(index.matrix.shape[0]), "vectors_built_now": added,
+    figures.update({"model": sem.model_name(model_path), "vectors": int(index.matrix.shape[0]), "vectors_built_now": added,
                     "vector_build_s": round(vector_build_s, 2), "vectors_mb": round(vec_bytes / 2**20, 2),
                     "db_mb": round(db.stat().st_size / 2**20, 2), "index_load_s": round(load_s, 2)})
     if negatives:
@@ -127,18 +144,13 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--tag", default="claim-context")
     p.add_argument("--semantic", action="store_true",
                    help="also run the same queries through the semantic tier (pip install '.[semantic]') and compare")
+    p.add_argument("--semantic-model", action="append", default=[], metavar="DIR",
+                   help="also run the semantic tier with this local model directory (e.g. from `bench finetune`); repeatable")
     args = p.parse_args(argv)
 
     t0 = time.perf_counter()
     db = cached_db(args.claims)
     build_s = time.perf_counter() - t0
-    vector_build_s, added = 0.0, 0
-    if args.semantic:
-        from bot.engine import semantic as sem
-
-        t0 = time.perf_counter()
-        added = 0 if sem.has_vectors(db) else sem.build_vectors(db)
-        vector_build_s = time.perf_counter() - t0
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     matcher = Matcher(conn, FusionModel.load())
     queries = clef_queries(args.queries)
@@ -149,37 +161,37 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         figures["negatives"] = false_match_rate(matcher, args.negatives)
     if args.run_out:
         Path(args.run_out).write_text("\n".join(format_run(run_, args.tag)) + "\n", encoding="utf-8")
-    if args.semantic:
-        figures["semantic"], sem_run = semantic_figures(db, queries, qrels, vector_build_s, added, args.negatives)
+    tiers = ([("semantic", None)] if args.semantic else []) + [
+        (f"semantic:{Path(d).name}", Path(d)) for d in args.semantic_model]
+    for label, model_path in tiers:
+        figures[label], sem_run = semantic_figures(db, model_path, queries, qrels, args.negatives)
         if args.run_out:
-            Path(args.run_out + ".semantic").write_text("\n".join(format_run(sem_run, args.tag + "-semantic")) + "\n",
-                                                        encoding="utf-8")
+            Path(f"{args.run_out}.{label.replace(':', '-')}").write_text(
+                "\n".join(format_run(sem_run, f"{args.tag}-{label.replace(':', '-')}")) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(figures))
-    elif args.semantic:
-        print_side_by_side(figures)
+    elif tiers:
+        print_side_by_side(figures, [label for label, _ in tiers])
     else:
         for k, v in figures.items():
             print(f"{k:>18}: {v}")
     return figures
 
 
-def print_side_by_side(figures: dict[str, Any]) -> None:
-    """Lexical default and semantic tier in two columns; figures only one of them has, below."""
-    sem = figures["semantic"]
-    print(f"{'':>18}  {'lexical':>12}  {'semantic':>12}")
+def print_side_by_side(figures: dict[str, Any], tiers: list[str]) -> None:
+    """Lexical default and each semantic tier in columns; figures only some of them have, below."""
+    cols = [figures] + [figures[t] for t in tiers]
+    print(f"{'':>18}  " + "  ".join(f"{name[-24:]:>24}" for name in ["lexical", *tiers]))
     for k, v in figures.items():
-        if k in sem and k != "negatives":
-            print(f"{k:>18}  {v!s:>12}  {sem[k]!s:>12}")
+        if all(k in c for c in cols[1:]) and k != "negatives":
+            print(f"{k:>18}  " + "  ".join(f"{c[k]!s:>24}" for c in cols))
     if "negatives" in figures:
-        lex_n, sem_n = figures["negatives"], sem["negatives"]
-        print(f"{'false_matches':>18}  {lex_n['false_matches']:>12}  {sem_n['false_matches']:>12}   (of {lex_n['messages']} negatives)")
-    for k, v in figures.items():
-        if k not in sem and k not in ("semantic", "negatives"):
-            print(f"{k:>18}: {v} (lexical)")
-    for k, v in sem.items():
-        if k not in figures:
-            print(f"{k:>18}: {v} (semantic)")
+        print(f"{'false_matches':>18}  " + "  ".join(f"{c['negatives']['false_matches']:>24}" for c in cols)
+              + f"   (of {figures['negatives']['messages']} negatives)")
+    for name, c in zip(["lexical", *tiers], cols):
+        for k, v in c.items():
+            if k not in tiers and k != "negatives" and not all(k in other for other in cols):
+                print(f"{k:>18}: {v} ({name})")
 
 
 if __name__ == "__main__":  # pragma: no cover

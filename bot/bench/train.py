@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench.metrics import read_qrels
-from bot.bench.retrieval import CLEF, cached_db, clef_queries
+from bot.bench.retrieval import CLEF, cached_db, clef_queries, semantic_db
 from bot.engine.matcher import (CANDIDATES, FEATURES, FUSION_PATH, MATCH_FEATURES, FusionModel, Matcher, Scored,
                                 features_for_training, match_features)
 
@@ -61,6 +61,48 @@ def fit_logistic(x: list[list[float]], y: list[int], l2: float = 1.0, iterations
     return w
 
 
+def blank_model(features: tuple[str, ...]) -> FusionModel:
+    """A fusion model with every weight 0: the matcher then only collects features."""
+    return FusionModel({k: 0.0 for k in features}, 1.0, 0.0)
+
+
+def candidate_rows(matcher: Matcher, text: str) -> list[tuple[str, dict[str, Any]]]:
+    """(claim id, features) of every candidate of one query; with a semantic tier, the lexical candidates
+    plus the semantic neighbours (up to twice as many rows), all kept."""
+    if matcher.semantic is None:
+        return features_for_training(matcher, text, CANDIDATES)
+    return [(s.id, s.features) for s in matcher.rank(text, limit=2 * CANDIDATES, k=CANDIDATES)[0]]
+
+
+def fit_fusion(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]], features: tuple[str, ...],
+               precision: float, related: float, trained_on: str) -> dict[str, Any]:
+    """Fit the ranking weights and the match calibrator on (gold ids, candidate rows) per training query."""
+    x = [[feats[k] for k in features] for _, rows in per_query for _, feats in rows]
+    y = [int(cid in gold) for gold, rows in per_query for cid, _ in rows]
+    w = fit_logistic(x, y)
+    model = FusionModel(dict(zip(features, w)), 1.0, related)
+    # Match confidence: a second logistic model on the best candidate (and its margin over the runner-up),
+    # labelled by whether it is the gold claim; the threshold is the lowest confidence that keeps the
+    # top-1 precision target on train.
+    tops = []
+    for gold, rows in per_query:
+        ranked = sorted((Scored(0, cid, "", "", "", model.score(f), 0.0, f) for cid, f in rows), key=lambda s: -s.score)
+        if ranked:
+            tops.append((match_features(ranked), ranked[0].id in gold))
+    mw = fit_logistic([[f[k] for k in MATCH_FEATURES] for f, _ in tops], [int(ok) for _, ok in tops])
+    model = FusionModel(model.weights, 1.0, related, dict(zip(MATCH_FEATURES, mw)))
+    confs = sorted(((model._sigmoid(model.match_weights, f), ok) for f, ok in tops), key=lambda t: -t[0])
+    threshold, correct = 1.0, 0
+    for i, (conf, ok) in enumerate(confs, 1):
+        correct += ok
+        if correct / i >= precision:
+            threshold = conf
+    return {"weights": {k: round(v, 6) for k, v in zip(features, w)},
+            "match_weights": {k: round(v, 6) for k, v in zip(MATCH_FEATURES, mw)}, "match_threshold": round(threshold, 4),
+            "related_threshold": related, "trained_on": f"{trained_on} ({len(per_query)} queries, {len(x)} rows)",
+            "precision_target": precision}
+
+
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="python -m bot bench train")
     p.add_argument("--claims", default=str(CLEF / "verified_claims.docs.tsv"))
@@ -78,45 +120,14 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     if args.semantic:
         from bot.engine import semantic as sem  # the optional extra: imported only when asked for
 
-        sem.build_vectors(db)  # no-op when the cached database already has them
+        db = semantic_db(db, None)[0]  # embeds the claims once; later runs reuse the vectors
     args.out = args.out or str(sem.FUSION_SEMANTIC_PATH if args.semantic else FUSION_PATH)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     semantic = sem.SemanticIndex(conn) if args.semantic else None
-    matcher = Matcher(conn, FusionModel({k: 0.0 for k in features}, 1.0, 0.0), semantic=semantic)
+    matcher = Matcher(conn, blank_model(features), semantic=semantic)
     qrels = read_qrels(args.qrels)
-    x, y, per_query = [], [], []
-    for qid, text in clef_queries(args.queries):
-        if semantic is None:
-            rows = features_for_training(matcher, text, CANDIDATES)
-        else:  # FTS candidates plus the semantic neighbours: up to twice as many rows, keep them all
-            rows = [(s.id, s.features) for s in matcher.rank(text, limit=2 * CANDIDATES, k=CANDIDATES)[0]]
-        gold = qrels.get(qid, set())
-        per_query.append((gold, rows))
-        for cid, feats in rows:
-            x.append([feats[k] for k in features])
-            y.append(int(cid in gold))
-    w = fit_logistic(x, y)
-    model = FusionModel(dict(zip(features, w)), 1.0, args.related)
-    # Match confidence: a second logistic model on the best candidate (and its margin over the runner-up),
-    # labelled by whether it is the gold claim; the threshold is the lowest confidence that keeps the
-    # top-1 precision target on train.
-    tops = []
-    for gold, rows in per_query:
-        ranked = sorted((Scored(0, cid, "", "", "", model.score(f), 0.0, f) for cid, f in rows), key=lambda s: -s.score)
-        if ranked:
-            tops.append((match_features(ranked), ranked[0].id in gold))
-    mw = fit_logistic([[f[k] for k in MATCH_FEATURES] for f, _ in tops], [int(ok) for _, ok in tops])
-    model = FusionModel(model.weights, 1.0, args.related, dict(zip(MATCH_FEATURES, mw)))
-    confs = sorted(((model._sigmoid(model.match_weights, f), ok) for f, ok in tops), key=lambda t: -t[0])
-    threshold, correct = 1.0, 0
-    for i, (conf, ok) in enumerate(confs, 1):
-        correct += ok
-        if correct / i >= args.precision:
-            threshold = conf
-    out = {"weights": {k: round(v, 6) for k, v in zip(features, w)},
-           "match_weights": {k: round(v, 6) for k, v in zip(MATCH_FEATURES, mw)}, "match_threshold": round(threshold, 4),
-           "related_threshold": args.related, "trained_on": f"{Path(args.queries).parent.name} ({len(per_query)} queries, {len(x)} rows)",
-           "precision_target": args.precision}
+    per_query = [(qrels.get(qid, set()), candidate_rows(matcher, text)) for qid, text in clef_queries(args.queries)]
+    out = fit_fusion(per_query, features, args.precision, args.related, Path(args.queries).parent.name)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=1))
     return out

