@@ -47,7 +47,7 @@ def test_fit_fusion_learns_the_informative_feature() -> None:
     for i in range(40):  # the gold claim always has the higher "semantic"; everything else is noise-free equal
         rows = [("gold", base | {"semantic": 0.8, "bm25_rel": (i % 3) / 3}), ("other", base | {"semantic": 0.3, "bm25_rel": ((i + 1) % 3) / 3})]
         per_query.append(({"gold"}, rows))
-    fusion = fit_fusion(per_query, features, precision=0.99, related=0.15, trained_on="synthetic")
+    fusion = fit_fusion(per_query, features, precision=0.99, related=0.15, trained_on="synthetic", pairwise=True)
     assert fusion["weights"]["semantic"] > 1.0 and abs(fusion["weights"]["bm25_rel"]) < fusion["weights"]["semantic"]
     assert set(fusion["match_weights"]) == set(MATCH_FEATURES)
     assert fusion["trained_on"] == "synthetic (40 queries, 80 rows)"

@@ -37,6 +37,7 @@ from bot.config import DEFAULT_VAR_DIR
 from bot.engine.matcher import CANDIDATES, FEATURES, FusionModel, Matcher
 
 DEFAULT_OUT = DEFAULT_VAR_DIR / "models" / "minilm-clef-train"
+CROSSFIT_ROWS = "crossfit-rows.json"  # the held-out candidate features, kept so the fusion can be refitted
 Triplet = tuple[str, str, str]  # query, gold claim text, hard negative claim text
 
 
@@ -93,6 +94,11 @@ def fine_tune(pairs: list[Triplet], epochs: int, batch: int, lr: float, seed: in
     return model
 
 
+def write_fusion(out: Path, fusion: dict[str, Any]) -> dict[str, Any]:
+    (out / "fusion.json").write_text(json.dumps(fusion, indent=1) + "\n", encoding="utf-8")
+    return fusion
+
+
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="python -m bot bench finetune")
     p.add_argument("--claims", default=str(CLEF / "verified_claims.docs.tsv"))
@@ -106,7 +112,16 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", type=float, default=0.99, help="top-1 precision the match threshold must keep on train")
     p.add_argument("--related", type=float, default=0.15)
+    p.add_argument("--refit", action="store_true",
+                   help="only refit OUT/fusion.json from the cross-fitted rows a previous run saved (no training)")
     args = p.parse_args(argv)
+    out = Path(args.out)
+    features = FEATURES + ("semantic",)
+    if args.refit:
+        saved = json.loads((out / CROSSFIT_ROWS).read_text(encoding="utf-8"))
+        per_query = [(set(gold), [(cid, feats) for cid, feats in rows]) for gold, rows in saved["rows"]]
+        return write_fusion(out, fit_fusion(per_query, features, args.precision, args.related, saved["trained_on"],
+                                                 pairwise=True))
     from bot.engine import semantic as sem  # the optional extra
 
     t_start = time.perf_counter()
@@ -120,7 +135,6 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     rng = random.Random(args.seed)
     rng.shuffle(qids)
     pairs = {q: triplets(lexical, texts, queries, qrels, [q], rng) for q in qids}
-    features = FEATURES + ("semantic",)
 
     per_query = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,13 +152,13 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             fold_conn.close()
             print(f"fold {f + 1}/{args.folds}: {len(seen)} training pairs, {len(held_out)} held-out queries "
                   f"({time.perf_counter() - t_start:.0f} s)", flush=True)
-    fusion = fit_fusion(per_query, features, args.precision, args.related,
-                        f"{Path(args.queries).parent.name}, cross-fitted over {args.folds} folds")
-    model = fine_tune([t for q in qids for t in pairs[q]], args.epochs, args.batch, args.lr, args.seed)
-    out = Path(args.out)
+    trained_on = f"{Path(args.queries).parent.name}, cross-fitted over {args.folds} folds"
     out.mkdir(parents=True, exist_ok=True)
+    (out / CROSSFIT_ROWS).write_text(json.dumps({"trained_on": trained_on, "rows": [
+        [sorted(gold), rows] for gold, rows in per_query]}), encoding="utf-8")
+    write_fusion(out, fit_fusion(per_query, features, args.precision, args.related, trained_on, pairwise=True))
+    model = fine_tune([t for q in qids for t in pairs[q]], args.epochs, args.batch, args.lr, args.seed)
     model.save(str(out))
-    (out / "fusion.json").write_text(json.dumps(fusion, indent=1) + "\n", encoding="utf-8")
     card = {"name": f"{sem.MODEL_NAME} fine-tuned on CLEF 2020 {Path(args.queries).parent.name} "
                     f"(epochs {args.epochs}, batch {args.batch}, lr {args.lr}, seed {args.seed}, {time.strftime('%Y-%m-%d %H:%M:%S')})",
             "base": sem.MODEL_NAME, "training_pairs": sum(map(len, pairs.values())), "licence_note":

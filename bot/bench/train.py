@@ -74,13 +74,43 @@ def candidate_rows(matcher: Matcher, text: str) -> list[tuple[str, dict[str, Any
     return [(s.id, s.features) for s in matcher.rank(text, limit=2 * CANDIDATES, k=CANDIDATES)[0]]
 
 
+def fit_ranker(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]], features: tuple[str, ...],
+               pairwise: bool = True) -> list[float]:
+    """Ranking weights, one per feature ("bias" included), in two steps.
+
+    1. Pairwise (RankNet-style): logistic regression on the feature differences gold - other within each
+       query, so the weights learn what orders candidates, not what makes a query easy. Fitting labels
+       pointwise instead lets features that vary between queries (how well the query matches anything)
+       drown those that separate candidates: with the semantic cosine, train MAP@5 (4-fold) was 0.886
+       pointwise against 0.917 pairwise; lexical 0.875 against 0.877, but dev false matches on the
+       negatives rose from 4 to 13, so the lexical default keeps the pointwise fit (`pairwise=False`).
+    2. Calibration (Platt): one scale and one bias on the pairwise score, fitted pointwise, so the score
+       is a probability the related threshold and the match calibrator can use. The order is unchanged.
+    """
+    if not pairwise:
+        x = [[feats[k] for k in features] for _, rows in per_query for _, feats in rows]
+        return fit_logistic(x, [int(cid in gold) for gold, rows in per_query for cid, _ in rows])
+    ranking = [k for k in features if k != "bias"]
+    diffs = []
+    for gold, rows in per_query:
+        for cid, feats in rows:
+            if cid in gold:
+                diffs += [[feats[k] - other[k] for k in ranking] for oid, other in rows if oid not in gold]
+    w = fit_logistic(diffs, [1] * len(diffs)) if diffs else [0.0] * len(ranking)
+    pairwise = [[sum(wi * feats[k] for wi, k in zip(w, ranking)), 1.0] for _, rows in per_query for _, feats in rows]
+    labels = [int(cid in gold) for gold, rows in per_query for cid, _ in rows]
+    scale, bias = fit_logistic(pairwise, labels)
+    weights = dict(zip(ranking, (scale * wi for wi in w)))
+    weights["bias"] = bias
+    return [weights.get(k, 0.0) for k in features]
+
+
 def fit_fusion(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]], features: tuple[str, ...],
-               precision: float, related: float, trained_on: str) -> dict[str, Any]:
+               precision: float, related: float, trained_on: str, pairwise: bool) -> dict[str, Any]:
     """Fit the ranking weights and the match calibrator on (gold ids, candidate rows) per training query."""
-    x = [[feats[k] for k in features] for _, rows in per_query for _, feats in rows]
-    y = [int(cid in gold) for gold, rows in per_query for cid, _ in rows]
-    w = fit_logistic(x, y)
+    w = fit_ranker(per_query, features, pairwise)
     model = FusionModel(dict(zip(features, w)), 1.0, related)
+    n_rows = sum(len(rows) for _, rows in per_query)
     # Match confidence: a second logistic model on the best candidate (and its margin over the runner-up),
     # labelled by whether it is the gold claim; the threshold is the lowest confidence that keeps the
     # top-1 precision target on train.
@@ -99,8 +129,8 @@ def fit_fusion(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]
             threshold = conf
     return {"weights": {k: round(v, 6) for k, v in zip(features, w)},
             "match_weights": {k: round(v, 6) for k, v in zip(MATCH_FEATURES, mw)}, "match_threshold": round(threshold, 4),
-            "related_threshold": related, "trained_on": f"{trained_on} ({len(per_query)} queries, {len(x)} rows)",
-            "precision_target": precision}
+            "related_threshold": related, "trained_on": f"{trained_on} ({len(per_query)} queries, {n_rows} rows)",
+            "precision_target": precision, "ranking_fit": "pairwise" if pairwise else "pointwise"}
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
@@ -127,7 +157,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     matcher = Matcher(conn, blank_model(features), semantic=semantic)
     qrels = read_qrels(args.qrels)
     per_query = [(qrels.get(qid, set()), candidate_rows(matcher, text)) for qid, text in clef_queries(args.queries)]
-    out = fit_fusion(per_query, features, args.precision, args.related, Path(args.queries).parent.name)
+    out = fit_fusion(per_query, features, args.precision, args.related, Path(args.queries).parent.name,
+                     pairwise=args.semantic)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=1))
     return out
