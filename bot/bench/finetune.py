@@ -95,7 +95,9 @@ def fine_tune(pairs: list[Triplet], epochs: int, batch: int, lr: float, seed: in
 
 
 def write_fusion(out: Path, fusion: dict[str, Any]) -> dict[str, Any]:
-    (out / "fusion.json").write_text(json.dumps(fusion, indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(fusion, indent=1)
+    (out / "fusion.json").write_text(text + "\n", encoding="utf-8")
+    print(text)
     return fusion
 
 
@@ -108,7 +110,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-5)
-    p.add_argument("--folds", type=int, default=2, help="cross-fitting folds for the fusion weights")
+    p.add_argument("--folds", type=int, default=4, help="cross-fitting folds for the fusion weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", type=float, default=0.99, help="top-1 precision the match threshold must keep on train")
     p.add_argument("--related", type=float, default=0.15)
