@@ -72,7 +72,7 @@ class FusionModel:
 
     @staticmethod
     def _sigmoid(weights: dict[str, float], feats: dict[str, float]) -> float:
-        z = sum(weights.get(k, 0.0) * v for k, v in feats.items())
+        z = sum([weights.get(k, 0.0) * v for k, v in feats.items()])
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def score(self, feats: dict[str, float]) -> float:
@@ -208,38 +208,46 @@ class Matcher:
         q_bigrams = _bigrams(q_stems)
         q_norm = " ".join(content)
         top_bm25 = hits[0][1] or 1.0
+        # Per-query parts of the features, computed once rather than per candidate. Sums run over list
+        # comprehensions (cheaper than generators) in the same order as ever, so every feature is the same float.
+        q_items = list(q_idf.items())
+        q_rare = {s for s in q_set if q_idf[s] >= RARE_IDF}
+        q_numeric = {s for s in q_set if any(ch.isdigit() for ch in s)}
+        stem_idf = self.stem_idf
         scored = []
         for rank_pos, (rowid, bm) in enumerate(hits):
             cid, statement, status, main_actor, stems = meta[rowid]
             field_toks = [f.split() for f in stems.split("\n")]
-            c_set = set().union(*map(set, field_toks)) if field_toks else set()
-            cov_query = sum(v for s, v in q_idf.items() if s in c_set) / q_total
-            c_idf = {s: self.stem_idf(s) for s in c_set}
-            cov_claim = sum(v for s, v in c_idf.items() if s in q_set) / (sum(c_idf.values()) or 1.0)
+            field_sets = [set(ft) for ft in field_toks]
+            c_set = set().union(*field_sets) if field_toks else set()
+            cov_query = sum([v for s, v in q_items if s in c_set]) / q_total
+            c_idf = {s: stem_idf(s) for s in c_set}
+            cov_claim = sum([v for s, v in c_idf.items() if s in q_set]) / (sum(c_idf.values()) or 1.0)
             best_field_cov, best_bigram, best_set, cov_q_field = 0.0, 0.0, 0.0, [0.0, 0.0]
             for i, ft in enumerate(field_toks):
                 if not ft:
                     continue
-                fs = set(ft)
+                fs = field_sets[i]
                 slot = 0 if i == 0 else 1  # the statement, or the best phrasing/title
-                cov_q_field[slot] = max(cov_q_field[slot], sum(v for s, v in q_idf.items() if s in fs) / q_total)
-                f_total = sum(c_idf.get(s, 0.0) for s in fs) or 1.0
-                best_field_cov = max(best_field_cov, sum(c_idf.get(s, 0.0) for s in fs if s in q_set) / f_total)
+                cov_q_field[slot] = max(cov_q_field[slot], sum([v for s, v in q_items if s in fs]) / q_total)
+                f_total = sum([c_idf[s] for s in fs]) or 1.0
+                best_field_cov = max(best_field_cov, sum([c_idf[s] for s in fs if s in q_set]) / f_total)
                 fb = _bigrams(ft)
                 if fb:
                     best_bigram = max(best_bigram, len(fb & q_bigrams) / len(fb))
                 f_norm = " ".join(ft)
                 best_set = max(best_set, fuzz.token_set_ratio(q_norm, f_norm) / 100.0)
+            shared = q_set & c_set
             feats = {"bm25_rel": bm / top_bm25, "bm25_top": math.log1p(max(bm, 0.0)), "cov_query": cov_query,
                      "cov_claim": cov_claim, "cov_claim_field": best_field_cov, "bigram": best_bigram,
                      "fuzzy_set": best_set, "rank_inv": 1.0 / (1 + rank_pos), "bias": 1.0,
                      "cov_query_statement": cov_q_field[0], "cov_query_phrasing": cov_q_field[1],
-                     "rare_hits": math.log1p(sum(1 for s in q_set & c_set if q_idf[s] >= RARE_IDF)),
-                     "number_hits": math.log1p(sum(1 for s in q_set & c_set if any(ch.isdigit() for ch in s)))}
+                     "rare_hits": math.log1p(len(shared & q_rare)),
+                     "number_hits": math.log1p(len(shared & q_numeric))}
             if self.semantic is not None:
                 feats["semantic"] = sims.get(rowid, 0.0)
             scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats,
-                                 shared=len(q_set & c_set)))
+                                 shared=len(shared)))
         scored.sort(key=lambda s: (-s.score, s.rowid))
         return scored[:max(limit, 1)], toks
 

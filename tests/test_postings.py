@@ -1,0 +1,69 @@
+"""The pruned first stage returns exactly what reading every posting within the budget returns."""
+
+from __future__ import annotations
+
+import heapq
+import random
+import sqlite3
+from array import array
+from operator import itemgetter
+from pathlib import Path
+
+import pytest
+
+from bot.engine.knowledge import Knowledge
+from bot.engine.postings import BUDGET, MIN_PRUNE, PER_WORD, ImpactIndex, idf
+from bot.engine.store import write_database
+
+# Made-up words (no s/d/g endings, so stemming keeps them whole) drawn with Zipf-like frequencies: a few
+# words are in thousands of claims (long lists, where pruning applies), most in a handful.
+VOCAB = [a + b + c for a in "bklmnprtv" for b in "aeiou" for c in ("ka", "lo", "mi", "nu", "pe")]
+
+
+def reference_search(index: ImpactIndex, words: list[str], k: int) -> list[tuple[int, float]]:
+    """Every posting within the budget, rarest word first, no pruning (the search before MaxScore)."""
+    rows = [(idf(r[0], index.n_docs), r) for r in map(index._row, set(words)) if r]
+    rows.sort(key=lambda r: -r[0])
+    scores: dict[int, float] = {}
+    budget = BUDGET
+    for word_idf, (_df, doc_bytes, weight_bytes) in rows:
+        take = min(PER_WORD, budget, len(doc_bytes) // 4)
+        if take <= 0:
+            break
+        budget -= take
+        docs, weights = array("i"), array("f")
+        docs.frombytes(doc_bytes[:take * 4])
+        weights.frombytes(weight_bytes[:take * 4])
+        for d, w in zip(docs, weights):
+            scores[d] = scores.get(d, 0.0) + word_idf * w
+    return heapq.nlargest(k, scores.items(), key=itemgetter(1))
+
+
+def _sentence(rng: random.Random, n: int) -> str:
+    return " ".join(VOCAB[min(int(rng.paretovariate(0.7)) - 1, len(VOCAB) - 1)] for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> ImpactIndex:
+    rng = random.Random(20)
+    claims = [{"id": f"c{i}", "statement": _sentence(rng, rng.randint(4, 14)), "phrasings": [_sentence(rng, 6)],
+               "status": "false", "entities": [], "related": [], "source": "test"} for i in range(4000)]
+    claims += [dict(c, id=c["id"] + "-copy") for c in claims[:300]]  # exact duplicates: tied scores
+    db = write_database(Path(tmp_path_factory.mktemp("postings")) / "p.db", Knowledge(), extra_claims=claims)
+    conn = sqlite3.connect(db)
+    return ImpactIndex(conn, conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0])
+
+
+def test_pruned_search_equals_full_search(index):
+    long_lists = {t for t, in index.conn.execute("SELECT term FROM postings WHERE length(docs) >= ?", (4 * MIN_PRUNE,))}
+    assert len(long_lists) >= 10  # the queries below do reach the pruned path
+    rng = random.Random(3)
+    vocab = [t for t, in index.conn.execute("SELECT term FROM postings")]
+    for _ in range(400):
+        words = rng.sample(sorted(long_lists), rng.randint(1, 8)) + rng.sample(vocab, rng.randint(0, 12))
+        for k in (1, 3, 10, 40):
+            assert index.search(words, k) == reference_search(index, words, k), (words, k)
+
+
+def test_search_without_known_words_is_empty(index):
+    assert index.search(["zzzz", "qqqq"], 10) == [] and index.search([], 10) == []
