@@ -48,16 +48,11 @@ def claim_texts(conn: sqlite3.Connection) -> dict[str, str]:
     return {cid: claim_text(st, data or "{}") for cid, st, data in conn.execute("SELECT id, statement, data FROM claims")}
 
 
-def triplets(matcher: Matcher, texts: dict[str, str], queries: dict[str, str], qrels: dict[str, set[str]],
-             qids: list[str], rng: random.Random) -> list[Triplet]:
-    """One (query, gold, hard negative) per gold pair; the negative is the best non-gold lexical candidate."""
-    out = []
-    for qid in qids:
-        gold = qrels[qid]
-        ranked, _ = matcher.rank(queries[qid], limit=CANDIDATES, k=CANDIDATES)
-        negatives = [s.id for s in ranked if s.id not in gold] or [rng.choice(sorted(texts))]
-        out += [(queries[qid], texts[g], texts[negatives[0]]) for g in sorted(gold) if g in texts]
-    return out
+def triplets(matcher: Matcher, texts: dict[str, str], query: str, gold: set[str], rng: random.Random) -> list[Triplet]:
+    """One (query, gold, hard negative) per gold claim; the negative is the best non-gold lexical candidate."""
+    ranked, _ = matcher.rank(query, limit=CANDIDATES, k=CANDIDATES)
+    negatives = [s.id for s in ranked if s.id not in gold] or [rng.choice(sorted(texts))]
+    return [(query, texts[g], texts[negatives[0]]) for g in sorted(gold) if g in texts]
 
 
 def fine_tune(pairs: list[Triplet], epochs: int, batch: int, lr: float, seed: int, scale: float = 20.0) -> Any:
@@ -136,7 +131,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     qids = sorted(qrels)
     rng = random.Random(args.seed)
     rng.shuffle(qids)
-    pairs = {q: triplets(lexical, texts, queries, qrels, [q], rng) for q in qids}
+    pairs = {q: triplets(lexical, texts, queries[q], qrels[q], rng) for q in qids}
 
     per_query = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -96,9 +96,10 @@ def measure(matcher: Matcher, queries: list[tuple[str, str]], qrels: dict[str, s
     return figures, run_
 
 
-def semantic_db(db: Path, model_path: Path | None) -> tuple[Path, float, int]:
+def semantic_db(db: Path, model_path: Path | None, model: Any = None) -> tuple[Path, float, int]:
     """A copy of the lexical database with claim vectors of one semantic model (one copy per model, so
-    that comparing models never rebuilds vectors): (path, seconds spent embedding, claims embedded)."""
+    that comparing models never rebuilds vectors): (path, seconds spent embedding, claims embedded).
+    `model`: that model already loaded, if the caller has it."""
     from bot.engine import semantic as sem
 
     name = sem.model_name(model_path)
@@ -106,7 +107,7 @@ def semantic_db(db: Path, model_path: Path | None) -> tuple[Path, float, int]:
     if not sem_db.exists():
         shutil.copyfile(db, sem_db)
     t0 = time.perf_counter()
-    added = 0 if sem.has_vectors(sem_db, name) else sem.build_vectors(sem_db, model=sem.load_model(model_path), name=name)
+    added = 0 if sem.has_vectors(sem_db, name) else sem.build_vectors(sem_db, model=model or sem.load_model(model_path), name=name)
     return sem_db, time.perf_counter() - t0, added
 
 
@@ -116,10 +117,12 @@ def semantic_figures(db: Path, model_path: Path | None, queries: list[tuple[str,
     packaged model, or the local model directory `model_path` (e.g. made by `bench finetune`)."""
     from bot.engine import semantic as sem
 
-    db, vector_build_s, added = semantic_db(db, model_path)
+    model_path = model_path or sem.model_dir()  # the configured model: $CLAIM_CONTEXT_SEMANTIC_MODEL or the packaged one
+    model = sem.load_model(model_path)  # one load serves the vector build and the queries
+    db, vector_build_s, added = semantic_db(db, model_path, model)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     t0 = time.perf_counter()
-    index = sem.SemanticIndex(conn, path=model_path)
+    index = sem.SemanticIndex(conn, model=model, path=model_path)
     load_s = time.perf_counter() - t0
     matcher = Matcher(conn, semantic=index)  # the model's own fusion.json, else fusion-semantic.json
     figures, run_ = measure(matcher, queries, qrels)

@@ -87,9 +87,9 @@ def fit_ranker(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]
     2. Calibration (Platt): one scale and one bias on the pairwise score, fitted pointwise, so the score
        is a probability the related threshold and the match calibrator can use. The order is unchanged.
     """
+    labels = [int(cid in gold) for gold, rows in per_query for cid, _ in rows]
     if not pairwise:
-        x = [[feats[k] for k in features] for _, rows in per_query for _, feats in rows]
-        return fit_logistic(x, [int(cid in gold) for gold, rows in per_query for cid, _ in rows])
+        return fit_logistic([[feats[k] for k in features] for _, rows in per_query for _, feats in rows], labels)
     ranking = [k for k in features if k != "bias"]
     diffs = []
     for gold, rows in per_query:
@@ -97,9 +97,8 @@ def fit_ranker(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]
             if cid in gold:
                 diffs += [[feats[k] - other[k] for k in ranking] for oid, other in rows if oid not in gold]
     w = fit_logistic(diffs, [1] * len(diffs)) if diffs else [0.0] * len(ranking)
-    pairwise = [[sum(wi * feats[k] for wi, k in zip(w, ranking)), 1.0] for _, rows in per_query for _, feats in rows]
-    labels = [int(cid in gold) for gold, rows in per_query for cid, _ in rows]
-    scale, bias = fit_logistic(pairwise, labels)
+    scored = [[sum(wi * feats[k] for wi, k in zip(w, ranking)), 1.0] for _, rows in per_query for _, feats in rows]
+    scale, bias = fit_logistic(scored, labels)
     weights = dict(zip(ranking, (scale * wi for wi in w)))
     weights["bias"] = bias
     return [weights.get(k, 0.0) for k in features]
