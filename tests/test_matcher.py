@@ -43,6 +43,7 @@ def test_short_or_generic_messages_are_never_a_match(engine, text):
     "US intelligence claims Ir\u200ban paid Tali\u200bban to kill American troops",
     "ＵＳ ｉｎｔｅｌｌｉｇｅｎｃｅ claims IRAN PAID TALIBAN to kill American troops",
     "#Iran paid #Taliban to kill American troops, US intelligence claims https://example.com/x",
+    "US intelligence claims #iranpaidtaliban to kill American troops",  # a run-together hashtag
 ])
 def test_evasive_spellings_still_match(engine, text):
     r = engine.check(text)

@@ -1,6 +1,7 @@
 import pytest
 
 from bot.engine.normalize import clean, content_tokens, normalize, tokens
+from bot.engine import normalize as norm
 
 VOCAB = {"iran", "paid", "taliban", "bounties", "vaccines", "kill", "troops"}
 
@@ -40,3 +41,41 @@ def test_clean_removes_format_characters_only():
 
 def test_content_tokens_drop_stopwords():
     assert content_tokens(tokens("the Taliban were paid by Iran")) == ["taliban", "paid", "iran"]
+
+
+def _df_of(words):
+    table = {w: i + 1 for i, w in enumerate(words)}
+    return lambda w: table.get(w, 0)
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("capetownstorm", ["cape", "town", "storm"]),
+    ("georgesoros", ["george", "soros"]),
+    ("fyrefestival", ["fyre", "festival"]),
+])
+def test_run_together_words_split_into_known_words(word, expected):
+    df = _df_of(["cape", "town", "storm", "george", "soros", "fyre", "festival", "or", "ape"])
+    assert norm.split_compound(word, df, 1000) == expected
+
+
+@pytest.mark.parametrize("word", [
+    "pandamoanimum",  # no split into known words only
+    "soros",  # too short to be run together
+    "wildfire124",  # not letters only
+    "georgexsoros",  # a letter left over
+])
+def test_words_without_a_clean_split_are_left_alone(word):
+    df = _df_of(["panda", "george", "soros", "wild", "fire", "so", "ros"])
+    assert norm.split_compound(word, df, 1000) is None
+
+
+def test_split_prefers_fewer_common_parts():
+    # "cornflakes": corn + flakes, not cor + nfl + akes, even where those three are known words
+    df = {"corn": 50, "flakes": 20, "cor": 900, "nfl": 900, "akes": 900}.get
+    assert norm.split_compound("cornflakes", lambda w: df(w) or 0, 1000) == ["corn", "flakes"]
+
+
+def test_porter2_stems_join_word_families():
+    assert norm.stem("immigration") == norm.stem("immigrants")
+    assert norm.stem("vaccinations") == norm.stem("vaccines")
+    assert norm.stem("bounties") == norm.stem("bounty")

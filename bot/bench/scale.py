@@ -97,6 +97,7 @@ def measure(n: int, naive_queries: int) -> dict[str, Any]:
         "claims": n, "build_s": round(build_s, 1), "db_mb": round(db.stat().st_size / 1e6, 1),
         "peak_rss_build_mb": rss_after_build, "bot_rss_mb": served["rss_mb"],
         "p50_ms": round(statistics.median(lat), 2), "p99_ms": round(percentile(lat, 99), 2),
+        "msg_p99_ms": round(percentile(per_message_medians(lat, len(queries)), 99), 2),
         "ref_p50_ms": round(statistics.median(ref), 2), "ref_p99_ms": round(percentile(ref, 99), 2),
         "map5": round(ours["MAP@5"], 4),
         "naive_queries": naive_queries,
@@ -105,6 +106,14 @@ def measure(n: int, naive_queries: int) -> dict[str, Any]:
         "naive_map5": round(naive.get("MAP@5", 0.0), 4) if naive_queries else None,
         "ours_map5_same_queries": round(ours_sub.get("MAP@5", 0.0), 4) if naive_queries else None,
     }
+
+
+def per_message_medians(lat: list[float], n_messages: int) -> list[float]:
+    """Each message's median over the passes (`lat` holds PASSES rounds of n_messages in order). A spike
+    of the machine hits one pass of a message, not three, so the p99 of these medians is the tail of the
+    work the messages themselves cost, while the plain p99 also holds the machine's own tail."""
+    passes = len(lat) // n_messages
+    return [statistics.median(lat[p * n_messages + i] for p in range(passes)) for i in range(n_messages)]
 
 
 def reference_work() -> None:
@@ -159,7 +168,7 @@ def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]) if args.json else rows[-1], flush=True)
     if not args.json:
-        cols = ["claims", "build_s", "db_mb", "peak_rss_build_mb", "bot_rss_mb", "p50_ms", "p99_ms", "ref_p50_ms", "ref_p99_ms",
+        cols = ["claims", "build_s", "db_mb", "peak_rss_build_mb", "bot_rss_mb", "p50_ms", "p99_ms", "msg_p99_ms", "ref_p50_ms", "ref_p99_ms",
                 "map5", "naive_p50_ms", "naive_p99_ms", "naive_map5", "ours_map5_same_queries"]
         print("| " + " | ".join(cols) + " |")
         print("|" + "---|" * len(cols))

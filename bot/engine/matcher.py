@@ -180,6 +180,15 @@ class Matcher:
     def message_actors(self, toks: list[str], text: str) -> list[str]:
         return sorted(name for name, aliases in self.aliases.items() if any(self._alias_found(a, toks, text) for a in aliases))
 
+    def message_tokens(self, text: str) -> list[str]:
+        """The message's normalised tokens, with run-together words the index does not know (hashtags,
+        handles) split into words it does."""
+        out: list[str] = []
+        for tok in normalize.tokens(text, self.vocab):
+            parts = None if self.df(tok) else normalize.split_compound(tok, self.df, self.n_docs)
+            out.extend(parts or [tok])
+        return out
+
     # -- retrieval -------------------------------------------------------------------------------------
     def retrieve(self, content: list[str], k: int = CANDIDATES) -> list[tuple[int, float]]:
         """First stage: BM25F over statement, phrasings and entity names from the impact-ordered postings."""
@@ -187,7 +196,7 @@ class Matcher:
 
     def rank(self, text: str, limit: int = 5, k: int = CANDIDATES) -> tuple[list[Scored], list[str]]:
         """Candidates best first, with fused scores; also the message's normalised tokens."""
-        toks = normalize.tokens(text, self.vocab)
+        toks = self.message_tokens(text)
         content = normalize.content_tokens(toks)
         hits = self.retrieve(content, k)
         sims: dict[int, float] = {}
