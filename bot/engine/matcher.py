@@ -29,6 +29,7 @@ FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field",
             "cov_query_statement", "cov_query_phrasing", "rare_hits", "number_hits")
 RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
 CANDIDATES = 10
+MAX_SPLITS = 6  # run-together words tried per message (hashtags, handles)
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -184,8 +185,12 @@ class Matcher:
         """The message's normalised tokens, with run-together words the index does not know (hashtags,
         handles) split into words it does."""
         out: list[str] = []
+        budget = MAX_SPLITS
         for tok in normalize.tokens(text, self.vocab):
-            parts = None if self.df(tok) else normalize.split_compound(tok, self.df, self.n_docs)
+            parts = None
+            if budget and len(tok) >= normalize.SPLIT_MIN_LEN and not self.df(tok):
+                budget -= 1  # each try costs up to len^2/2 term lookups: a bounded number per message
+                parts = normalize.split_compound(tok, self.df, self.n_docs)
             out.extend(parts or [tok])
         return out
 

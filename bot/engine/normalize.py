@@ -105,6 +105,7 @@ T = TypeVar("T")
 SPLIT_MIN_LEN = 6  # shorter unknown words are names or typos, not run-together words
 SPLIT_MIN_PART = 3
 SPLIT_MAX_PARTS = 4
+SPLIT_MAX_LEN = 30  # longer "words" are noise or an attack: a split costs about len^2/2 lookups
 
 
 def split_compound(word: str, df: Callable[[str], int], n_docs: int) -> list[str] | None:
@@ -114,7 +115,7 @@ def split_compound(word: str, df: Callable[[str], int], n_docs: int) -> list[str
     4 known parts of at least 3 letters each. Split only unknown words: known ones are evidence as they are.
     """
     n = len(word)
-    if n < SPLIT_MIN_LEN or not word.isalpha():
+    if not SPLIT_MIN_LEN <= n <= SPLIT_MAX_LEN or not word.isalpha():
         return None
     # best[i]: (parts, cost, words) of the best split of word[:i]; tuples compare parts first
     best: list[tuple[int, float, list[str]] | None] = [None] * (n + 1)
