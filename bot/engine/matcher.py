@@ -2,6 +2,8 @@
 
 1. Candidates: BM25F over the normalised statement, phrasings and entity names, read from impact-ordered
    postings in SQLite (bot/engine/postings.py) within a fixed budget, so the cost does not grow with size.
+   The message's run-together words the index does not know (#capetownstorm, @georgesoros) are first
+   split into words it does know.
 2. Re-rank: lexical features per candidate (BM25, IDF-weighted coverage both ways, bigram overlap, fuzzy
    similarity from rapidfuzz) fused by a logistic model trained on CLEF train (bot/engine/fusion.json).
 3. Decide: `match` needs a high fused score, enough content words and, where the claim has a main actor,

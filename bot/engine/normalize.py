@@ -1,7 +1,8 @@
 """Text normalisation shared by indexing and matching, hardened against evasion.
 
 Handles Unicode compatibility forms (NFKC), case folding, zero-width and other invisible characters,
-Cyrillic/Greek look-alike letters, leetspeak digits inside words, URLs and hashtags.
+Cyrillic/Greek look-alike letters, leetspeak digits inside words, URLs and hashtags; splits run-together
+words against a vocabulary; stems with Porter2.
 """
 
 from __future__ import annotations
