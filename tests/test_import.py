@@ -83,3 +83,24 @@ def test_import_command_creates_db_with_only_imported_claims(tmp_path, capsys):
     assert main(["check", "--db", str(db), "--json", "--no-fetch", "windmills cause cancer in nearby towns, says post"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["matches"][0]["claim"] == "Windmills cause cancer in nearby towns"
+
+
+def test_imported_claim_takes_its_main_actor_from_the_gazetteer(tmp_path):
+    import sqlite3
+
+    from bot.config import DEFAULT_KNOWLEDGE_DIR
+    from bot.engine.store import build_database, import_claims
+
+    db = build_database(DEFAULT_KNOWLEDGE_DIR, tmp_path / "kb.db")
+    statement = "Barack Obama secretly banned the Pledge of Allegiance in public schools"
+    claim = {"id": "imported-pledge", "statement": statement, "phrasings": [], "status": "false",
+             "status_note": "Imported.", "language": "en", "entities": [], "related": [], "source": "import"}
+    import_claims(db, [claim])
+    row = sqlite3.connect(db).execute("SELECT main_actor FROM claims WHERE id = 'imported-pledge'").fetchone()
+    assert row == ("Barack Obama",)
+    engine = Engine(db)
+    named = engine.check("Obama secretly banned the Pledge of Allegiance in public schools!")
+    assert (named.decision, named.matches[0].id) == ("match", "imported-pledge")
+    unnamed = engine.check("The president secretly banned the Pledge of Allegiance in public schools!")
+    assert unnamed.matches[0].id == "imported-pledge" and unnamed.decision == "related"
+    assert "Barack Obama" in unnamed.reason

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench.metrics import evaluate, format_run, percentile, read_qrels
-from bot.config import DEFAULT_VAR_DIR, PROJECT_ROOT
-from bot.engine.knowledge import Knowledge
+from bot.config import DEFAULT_KNOWLEDGE_DIR, DEFAULT_VAR_DIR, PROJECT_ROOT
+from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.matcher import FusionModel, Matcher
 from bot.engine.store import write_database
 
@@ -49,14 +49,23 @@ def clef_queries(path: str | Path) -> list[tuple[str, str]]:
     return [((r.get("tweet_id") or r.get("") or "").strip(), r["tweet_content"]) for r in read_tsv(path)]
 
 
+def bench_knowledge() -> Knowledge:
+    """What a benchmark database holds besides the benchmark's claims: the shipped gazetteer (as in the
+    bot's own database, where it names the actors of messages and of imported claims), no curated claims."""
+    return Knowledge(gazetteer=load_knowledge(DEFAULT_KNOWLEDGE_DIR).gazetteer)
+
+
 def cached_db(claims_path: str | Path, claims: list[dict[str, Any]] | None = None) -> Path:
-    """Build (once) a database of the claims file; reused while the file and the engine code are unchanged."""
+    """Build (once) a database of the claims file; reused while the file, the gazetteer and the engine
+    code are unchanged."""
     src = Path(claims_path)
-    code = "".join((PROJECT_ROOT / "bot" / "engine" / f).read_text() for f in ("store.py", "normalize.py", "postings.py"))
-    key = hashlib.sha1(src.read_bytes() + code.encode()).hexdigest()[:12]
+    code = "".join((PROJECT_ROOT / "bot" / "engine" / f).read_text()
+                   for f in ("store.py", "normalize.py", "postings.py", "actors.py"))
+    gazetteer = (DEFAULT_KNOWLEDGE_DIR / "entities.yaml").read_bytes()
+    key = hashlib.sha1(src.read_bytes() + code.encode() + gazetteer).hexdigest()[:12]
     db = DEFAULT_VAR_DIR / "bench" / f"{src.stem}-{key}.db"
     if not db.exists():
-        write_database(db, Knowledge(), version=key, extra_claims=claims if claims is not None else clef_claims(src))
+        write_database(db, bench_knowledge(), version=key, extra_claims=claims if claims is not None else clef_claims(src))
     return db
 
 

@@ -62,13 +62,13 @@ def derived_claims(n: int) -> list[dict[str, Any]]:
 def measure(n: int, naive_queries: int) -> dict[str, Any]:
     from rapidfuzz import process, utils
 
-    from bot.engine.knowledge import Knowledge
+    from bot.bench.retrieval import bench_knowledge
     from bot.engine.store import write_database
 
     claims = derived_claims(n)
     db = DEFAULT_VAR_DIR / "bench" / f"scale-{n}.db"
     t0 = time.perf_counter()
-    write_database(db, Knowledge(), version=f"scale-{n}", extra_claims=claims)
+    write_database(db, bench_knowledge(), version=f"scale-{n}", extra_claims=claims)
     build_s = time.perf_counter() - t0
     rss_after_build = peak_rss_mb()
     # Latency and memory as the bot sees them: a fresh process that opens the database and answers.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from bot.engine import normalize
+from bot.engine import actors, normalize
 from bot.engine.normalize import memo, stem
 from bot.engine.postings import ImpactIndex, idf
 
@@ -154,34 +153,18 @@ class Matcher:
 
     # -- entities --------------------------------------------------------------------------------------
     def _load_gazetteer(self) -> None:
-        self.aliases: dict[str, list[tuple[tuple[str, ...], bool, str]]] = {}
         rows = self.conn.execute("SELECT name, alias, case_sensitive FROM gazetteer").fetchall()
         rows += [(n, a, None) for n, a in self.conn.execute(
             "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
-        from bot.engine.store import alias_is_case_sensitive
-
-        for name, alias, cs in rows:
-            cs = alias_is_case_sensitive(alias) if cs is None else bool(cs)
-            self.aliases.setdefault(name, []).append((tuple(normalize.tokens(alias, ())), cs, alias))
-
-    def _alias_found(self, alias: tuple[tuple[str, ...], bool, str], toks: list[str], text: str) -> bool:
-        words, cs, raw = alias
-        if cs:
-            return re.search(rf"(?<![A-Za-z]){re.escape(raw)}(?![A-Za-z])", text) is not None
-        n = len(words)
-        if not n:
-            return False
-        return any(tuple(toks[i:i + n]) == words for i in range(len(toks) - n + 1))
+        self.aliases = actors.by_name(rows)
+        self.names = actors.NameIndex(self.aliases)
 
     def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
-        from bot.engine.store import alias_is_case_sensitive
-
-        aliases = list(self.aliases.get(name, []))
-        aliases += [(tuple(normalize.tokens(a, ())), alias_is_case_sensitive(a), a) for a in [name, *extra_aliases]]
-        return any(self._alias_found(a, toks, text) for a in aliases)
+        aliases = self.aliases.get(name, []) + [actors.compile_alias(a) for a in [name, *extra_aliases]]
+        return any(actors.alias_found(a, toks, text) for a in aliases)
 
     def message_actors(self, toks: list[str], text: str) -> list[str]:
-        return sorted(name for name, aliases in self.aliases.items() if any(self._alias_found(a, toks, text) for a in aliases))
+        return sorted(self.names.named(toks, text))
 
     def message_tokens(self, text: str) -> list[str]:
         """The message's normalised tokens, with run-together words the index does not know (hashtags,

@@ -18,7 +18,8 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.engine import normalize
+from bot.engine import actors, normalize
+from bot.engine.actors import alias_is_case_sensitive
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
@@ -28,8 +29,13 @@ FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
 
-def claim_main_actor(claim: dict[str, Any]) -> str:
-    return next((e["name"] for e in claim.get("entities", []) if e.get("role") == "actor"), "")
+def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None) -> str:
+    """The curated main actor; for a claim without one (imports), the first person of the gazetteer
+    its statement names, so the matcher's rule "a match must name the claim's actor" covers it too."""
+    curated = next((e["name"] for e in claim.get("entities", []) if e.get("role") == "actor"), "")
+    if curated or people is None or claim.get("entities"):
+        return curated
+    return people.first_named(claim["statement"], toks)
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
@@ -49,12 +55,6 @@ def _create_schema(db: sqlite_utils.Database) -> None:
                "tokenize = 'porter unicode61 remove_diacritics 2')")
 
 
-def alias_is_case_sensitive(alias: str) -> bool:
-    """Short all-caps aliases ('US', 'UK', 'UN') must keep their case: 'us' is a pronoun."""
-    letters = [c for c in alias if c.isalpha()]
-    return bool(letters) and len(letters) <= 4 and all(c.isupper() for c in letters)
-
-
 _NAME_RE = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,2}")
 
 
@@ -67,7 +67,8 @@ def joined_names(text: str) -> list[str]:
     return out
 
 
-def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter) -> Iterator[tuple[dict, dict, list[dict]]]:
+def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter,
+                people: actors.NameIndex | None = None) -> Iterator[tuple[dict, dict, list[dict]]]:
     for rowid, claim in enumerate(claims, start):
         phrasings = claim.get("phrasings", [])
         ent_names = []
@@ -85,7 +86,7 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter) -> It
         # The re-ranker reads every candidate's words: store them stemmed, one line per field.
         stems = "\n".join(" ".join(field_stems(f)) for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
         row = {"rowid": rowid, "id": claim["id"], "statement": claim["statement"], "status": claim["status"],
-               "main_actor": claim_main_actor(claim), "source": claim.get("source", "curated"),
+               "main_actor": claim_main_actor(claim, people, fts["statement"].split()), "source": claim.get("source", "curated"),
                "last_reviewed": claim.get("last_reviewed", ""), "stems": stems,
                "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
         yield row, fts, entity_rows
@@ -105,7 +106,10 @@ def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], b
         db["entities"].insert_all(ent_rows, batch_size=batch)
         rows.clear(); fts_rows.clear(); ent_rows.clear()
 
-    for row, fts, entity_rows in _claim_rows(claims, start, df):
+    # Imported claims get their main actor from the people of the database's gazetteer (see claim_main_actor).
+    people = actors.NameIndex(actors.by_name(db.execute(
+        "SELECT name, alias, case_sensitive FROM gazetteer WHERE kind = 'person'").fetchall()))
+    for row, fts, entity_rows in _claim_rows(claims, start, df, people):
         rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows)
         added += 1
         if len(rows) >= batch:
@@ -158,11 +162,11 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
         db = sqlite_utils.Database(conn)
         with conn:
             _create_schema(db)
-            n = insert_claims(db, kb.claims)
-            n += insert_claims(db, extra_claims)
-            db["gazetteer"].insert_all(
+            db["gazetteer"].insert_all(  # first: imported claims take their main actor from it
                 {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a))}
                 for g in kb.gazetteer for a in [g["name"], *g.get("aliases", [])])
+            n = insert_claims(db, kb.claims)
+            n += insert_claims(db, extra_claims)
             db["outlets"].insert_all(_outlet_rows(kb))
             last = max((c.get("last_reviewed", "") for c in kb.claims), default="")
             db["meta"].insert_all([
