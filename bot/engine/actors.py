@@ -25,9 +25,18 @@ def alias_is_case_sensitive(alias: str) -> bool:
     return bool(letters) and len(letters) <= 4 and all(c.isupper() for c in letters)
 
 
+_COMPILED: dict[tuple[str, bool | None], Alias] = {}  # the matcher compiles a candidate's aliases per message
+
+
 def compile_alias(alias: str, case_sensitive: bool | None = None) -> Alias:
-    cs = alias_is_case_sensitive(alias) if case_sensitive is None else case_sensitive
-    return Alias(tuple(normalize.tokens(alias, ())), cs, alias)
+    key = (alias, case_sensitive)
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) >= 50_000:  # aliases come from the knowledge base: bounded, but stay bounded
+            _COMPILED.clear()
+        cs = alias_is_case_sensitive(alias) if case_sensitive is None else case_sensitive
+        found = _COMPILED[key] = Alias(tuple(normalize.tokens(alias, ())), cs, alias)
+    return found
 
 
 def alias_position(alias: Alias, toks: list[str], text: str) -> float | None:
