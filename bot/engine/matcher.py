@@ -136,6 +136,8 @@ class Matcher:
         self.vocab = _Vocab(self)
         self._df = memo(self._df_lookup)
         self.stem_idf = memo(self._stem_idf)
+        # The split of an unknown word, () for none: the search costs up to len^2/2 lookups, the memo one.
+        self._split = memo(lambda w: tuple(normalize.split_compound(w, self.df, self.n_docs) or ()))
         self.index = ImpactIndex(conn, self.n_docs)
         self._load_gazetteer()
 
@@ -174,8 +176,8 @@ class Matcher:
         for tok in normalize.tokens(text, self.vocab):
             parts = None
             if budget and len(tok) >= normalize.SPLIT_MIN_LEN and not self.df(tok):
-                budget -= 1  # each try costs up to len^2/2 term lookups: a bounded number per message
-                parts = normalize.split_compound(tok, self.df, self.n_docs)
+                budget -= 1  # a bounded number of new words per message: each costs up to len^2/2 lookups
+                parts = self._split(tok)
             out.extend(parts or [tok])
         return out
 
