@@ -24,7 +24,7 @@ from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "3"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker
+SCHEMA_VERSION = "4"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
