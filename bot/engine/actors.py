@@ -7,7 +7,7 @@ and the store (the main actor of an imported claim that has no curated one).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from bot.engine import normalize
@@ -73,13 +73,16 @@ class NameIndex:
                 elif a.words:
                     self.by_first.setdefault(a.words[0], []).append((a, name))
 
-    def named(self, toks: list[str], text: str) -> set[str]:
-        """Every actor named in a text (`toks`: its normalised tokens, `text`: its cleaned form)."""
-        out = set()
+    def _word_hits(self, toks: list[str]) -> Iterator[tuple[int, str]]:
+        """(token position, actor) of every case-insensitive alias in the tokens, in order."""
         for i, tok in enumerate(toks):
             for a, name in self.by_first.get(tok, ()):
                 if tuple(toks[i:i + len(a.words)]) == a.words:
-                    out.add(name)
+                    yield i, name
+
+    def named(self, toks: list[str], text: str) -> set[str]:
+        """Every actor named in a text (`toks`: its normalised tokens, `text`: its cleaned form)."""
+        out = {name for _, name in self._word_hits(toks)}
         out.update(name for a, name in self.exact if a.raw in text and alias_found(a, toks, text))
         return out
 
@@ -87,12 +90,10 @@ class NameIndex:
         """The actor `statement` names first ('' if none); `toks`: its normalised tokens, if at hand."""
         toks = normalize.tokens(statement, ()) if toks is None else toks
         best: tuple[float, str] | None = None
-        for i, tok in enumerate(toks):
-            for a, name in self.by_first.get(tok, ()):
-                if tuple(toks[i:i + len(a.words)]) == a.words and (best is None or (i / len(toks), name) < best):
-                    best = (i / len(toks), name)
-            if best:
-                break
+        for i, name in self._word_hits(toks):
+            if best is not None and i / len(toks) > best[0]:
+                break  # hits come in token order: the first position is settled
+            best = min(best, (i / len(toks), name)) if best else (i / len(toks), name)
         text = None
         for a, name in self.exact:
             if a.raw in statement:  # cheap test before cleaning the text

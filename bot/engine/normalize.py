@@ -101,8 +101,6 @@ def content_tokens(toks: list[str]) -> list[str]:
     return [t for t in toks if t not in STOPWORDS and len(t) > 1]
 
 
-T = TypeVar("T")
-
 SPLIT_MIN_LEN = 6  # shorter unknown words are names or typos, not run-together words
 SPLIT_MIN_PART = 3
 SPLIT_MAX_PARTS = 4
@@ -134,6 +132,9 @@ def split_compound(word: str, df: Callable[[str], int], n_docs: int) -> list[str
                 best[end] = option
     found = best[n]
     return found[2] if found and found[0] >= 2 else None
+
+
+T = TypeVar("T")
 
 
 def memo(fn: Callable[[str], T], limit: int = 200_000) -> Callable[[str], T]:
