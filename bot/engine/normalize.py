@@ -57,7 +57,8 @@ def clean(text: str) -> str:
     """NFKC, invisible characters removed, URLs removed, hashtags split into words. Case is kept."""
     text = unicodedata.normalize("NFKC", text or "")
     text = text.translate(_INVISIBLE)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if not text.isascii():  # ASCII has no format (Cf) characters: skip the per-character pass
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = strip_urls(text)
     text = _MEDIA_LINK_RE.sub(" ", text)
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
