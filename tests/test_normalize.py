@@ -1,3 +1,6 @@
+import sys
+import unicodedata
+
 import pytest
 
 from bot.engine.normalize import clean, content_tokens, normalize, tokens
@@ -79,3 +82,11 @@ def test_porter2_stems_join_word_families():
     assert norm.stem("immigration") == norm.stem("immigrants")
     assert norm.stem("vaccinations") == norm.stem("vaccines")
     assert norm.stem("bounties") == norm.stem("bounty")
+
+
+def test_clean_removes_every_format_character_in_unicode():
+    # The removal table is scanned over the planes that hold format characters; this scans them all.
+    fmt = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(fmt) > 150
+    bad = [f"U+{ord(ch):04X}" for ch in fmt if clean(f"vac{ch}cine") != "vaccine"]
+    assert bad == []

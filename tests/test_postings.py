@@ -23,7 +23,8 @@ VOCAB = [a + b + c for a in "bklmnprtv" for b in "aeiou" for c in ("ka", "lo", "
 
 def reference_search(index: ImpactIndex, words: list[str], k: int) -> list[tuple[int, float]]:
     """Every posting within the budget, rarest word first, summed in a dict (ties: first met first)."""
-    rows = [(idf(r[0], index.n_docs), r) for r in map(index._row, set(words)) if r]
+    rows = [(idf(r[0], index.n_docs), r) for r in (index.conn.execute(
+        "SELECT df, docs, weights FROM postings WHERE term = ?", (w,)).fetchone() for w in set(words)) if r]
     rows.sort(key=lambda r: -r[0])
     scores: dict[int, float] = {}
     budget = postings.BUDGET
@@ -71,3 +72,10 @@ def test_search_equals_reference_search(index, monkeypatch, per_word, budget):
 
 def test_search_without_known_words_is_empty(index):
     assert index.search(["zzzz", "qqqq"], 10) == [] and index.search([], 10) == []
+
+
+def test_search_over_many_words_reads_postings_in_chunks(index):
+    # A message with more distinct words than one query's variables: every chunk's postings count.
+    vocab = [t for t, in index.conn.execute("SELECT term FROM postings")]
+    words = [f"zz{i}qq" for i in range(1200)] + vocab[::7]
+    assert index.search(words, 10) == reference_search(index, words, 10) != []

@@ -90,8 +90,14 @@ class ImpactIndex:
         self.n_docs = max(n_docs, 1)
         self._acc = np.zeros(0)
 
-    def _row(self, word: str) -> tuple[int, bytes, bytes] | None:
-        return self.conn.execute("SELECT df, docs, weights FROM postings WHERE term = ?", (word,)).fetchone()
+    def _rows(self, words: list[str]) -> dict[str, tuple[int, bytes, bytes]]:
+        """word -> (df, docs, weights) of the words that have postings, in one query per 500 words."""
+        found = {}
+        for i in range(0, len(words), 500):
+            chunk = words[i:i + 500]
+            found.update((r[0], r[1:]) for r in self.conn.execute(
+                f"SELECT term, df, docs, weights FROM postings WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+        return found
 
     def df(self, word: str) -> int:
         row = self.conn.execute("SELECT df FROM postings WHERE term = ?", (word,)).fetchone()
@@ -100,11 +106,9 @@ class ImpactIndex:
     def _postings(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(claim rowids, idf-weighted impacts) within the read budget, rarest word first: the rare words
         decide the ranking, so they get the budget."""
-        rows = []
-        for word in set(words):
-            row = self._row(word)
-            if row:
-                rows.append((idf(row[0], self.n_docs), row))
+        unique = list(set(words))
+        found = self._rows(unique)
+        rows = [(idf(found[w][0], self.n_docs), found[w]) for w in unique if w in found]
         rows.sort(key=lambda r: -r[0])
         docs, weights = [], []
         budget = BUDGET
