@@ -70,6 +70,8 @@ def clean(text: str) -> str:
 
 
 def _fold_token(token: str, vocab: Container[str] | None) -> str:
+    if token.isalpha() and token.isascii():  # most words: no look-alike, no digit or symbol to decode
+        return token
     if any(ch in _CONFUSABLE for ch in token):
         letters = [ch for ch in token if ch.isalpha()]
         # Map only words that are mixed-script or made entirely of look-alikes: real Russian or Greek

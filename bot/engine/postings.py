@@ -103,26 +103,30 @@ class ImpactIndex:
         row = self.conn.execute("SELECT df FROM postings WHERE term = ?", (word,)).fetchone()
         return row[0] if row else 0
 
-    def _postings(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(claim rowids, idf-weighted impacts) within the read budget, rarest word first: the rare words
-        decide the ranking, so they get the budget."""
+    def _postings(self, words: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+        """(claim rowids, idf-weighted impacts, lists read) within the read budget, rarest word first: the
+        rare words decide the ranking, so they get the budget."""
         unique = list(set(words))
         found = self._rows(unique)
         rows = [(idf(found[w][0], self.n_docs), found[w]) for w in unique if w in found]
         rows.sort(key=lambda r: -r[0])
-        docs, weights = [], []
+        doc_parts, weight_parts, idfs, takes = [], [], [], []
         budget = BUDGET
         for word_idf, (_df, doc_bytes, weight_bytes) in rows:
             take = min(PER_WORD, budget, len(doc_bytes) // 4)
             if take <= 0:
                 break
             budget -= take
-            docs.append(np.frombuffer(doc_bytes, dtype=np.int32, count=take))
-            # float32 impact widened, then times the idf: the same float64 product as word_idf * w in Python
-            weights.append(np.frombuffer(weight_bytes, dtype=np.float32, count=take).astype(np.float64) * word_idf)
-        if not docs:
-            return np.zeros(0, dtype=np.int32), np.zeros(0)
-        return np.concatenate(docs), np.concatenate(weights)
+            doc_parts.append(doc_bytes[:4 * take])
+            weight_parts.append(weight_bytes[:4 * take])
+            idfs.append(word_idf)
+            takes.append(take)
+        if not takes:
+            return np.zeros(0, dtype=np.int32), np.zeros(0), 0
+        docs = np.frombuffer(b"".join(doc_parts), dtype=np.int32)
+        # float32 impacts widened, times their word's idf: the same float64 products as word_idf * w in Python
+        weights = np.frombuffer(b"".join(weight_parts), dtype=np.float32) * np.repeat(np.array(idfs), takes)
+        return docs, weights, len(takes)
 
     def _scratch(self, size: int) -> np.ndarray:
         if len(self._acc) < size:
@@ -131,26 +135,23 @@ class ImpactIndex:
 
     def search(self, words: list[str], k: int) -> list[tuple[int, float]]:
         """The k best (rowid, score), best first; ties in the order the claims were first met."""
-        docs, weights = self._postings(words)
+        docs, weights, lists = self._postings(words)
         if k <= 0 or not len(docs):
             return []
         acc = self._scratch(int(docs.max()) + 1)
-        pos = np.arange(len(docs), dtype=np.float64)  # exact: far below 2**53
         # ufunc.at is unbuffered: repeated rowids add up one by one, in list order (the same float sums as a
-        # running dict). The same array, refilled, then gives each claim its first position (the tie order).
+        # running dict).
         try:
             np.add.at(acc, docs, weights)
-            scores = acc[docs]
-            acc[docs] = np.inf
-            np.minimum.at(acc, docs, pos)
-            firsts = acc[docs]
+            scores = acc[docs]  # each claim's total, at every one of its positions
         finally:
             acc[docs] = 0.0  # ready for the next message, whatever happened
-        once = firsts == pos  # one entry per claim
-        docs, scores, firsts = docs[once], scores[once], firsts[once]
-        if len(docs) > k:  # the k best and everything tied with the k-th
-            kth = scores[np.argpartition(scores, len(scores) - k)[len(scores) - k]]
-            keep = scores >= kth
-            docs, scores, firsts = docs[keep], scores[keep], firsts[keep]
-        order = np.lexsort((firsts, -scores))[:k]
-        return list(zip(docs[order].tolist(), scores[order].tolist()))
+        # A claim has at most one position per list, so the best k * lists positions hold at least k claims:
+        # every claim scoring at least the k-th best (ties included) has all its positions at or above `cut`.
+        m = min(len(scores), k * lists)
+        cut = np.partition(scores, len(scores) - m)[len(scores) - m]
+        at = np.flatnonzero(scores >= cut)  # ascending: a claim's first position comes first
+        top, first = np.unique(docs[at], return_index=True)
+        top_scores = scores[at[first]]
+        order = np.lexsort((at[first], -top_scores))[:k]
+        return list(zip(top[order].tolist(), top_scores[order].tolist()))
