@@ -3,8 +3,9 @@
 FTS5's bm25() costs about 2 microseconds per matching row and query phrase; a tweet-length query matches
 thousands of rows at 100k claims, so ranking with it takes 15-30 ms. Here the BM25F weight of every
 (word, claim) pair is computed once at build time and stored per word, best claims first, in a
-`postings` table on disk. A query reads one row per word and adds up weights, rarest words first,
-within a fixed budget of postings: the cost no longer grows with the number of claims.
+`postings` table on disk. A query reads one row per word (all in one SQL query) and adds up weights with
+numpy, rarest words first, within a fixed budget of postings: the cost no longer grows with the number of
+claims.
 """
 
 from __future__ import annotations
