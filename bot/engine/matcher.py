@@ -168,12 +168,12 @@ class Matcher:
     def message_actors(self, toks: list[str], text: str) -> list[str]:
         return sorted(self.names.named(toks, text))
 
-    def message_tokens(self, text: str) -> list[str]:
+    def message_tokens(self, text: str, cleaned: str | None = None) -> list[str]:
         """The message's normalised tokens, with run-together words the index does not know (hashtags,
-        handles) split into words it does."""
+        handles) split into words it does. `cleaned`: the text's `normalize.clean` form, if already made."""
         out: list[str] = []
         budget = MAX_SPLITS
-        for tok in normalize.tokens(text, self.vocab):
+        for tok in normalize.clean_tokens(normalize.clean(text) if cleaned is None else cleaned, self.vocab):
             parts = None
             if budget and len(tok) >= normalize.SPLIT_MIN_LEN and not self.df(tok):
                 budget -= 1  # a bounded number of new words per message: each costs up to len^2/2 lookups
@@ -186,9 +186,9 @@ class Matcher:
         """First stage: BM25F over statement, phrasings and entity names from the impact-ordered postings."""
         return self.index.search([stem(t) for t in content], k)
 
-    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES) -> tuple[list[Scored], list[str]]:
+    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None) -> tuple[list[Scored], list[str]]:
         """Candidates best first, with fused scores; also the message's normalised tokens."""
-        toks = self.message_tokens(text)
+        toks = self.message_tokens(text, cleaned)
         content = normalize.content_tokens(toks)
         hits = self.retrieve(content, k)
         sims: dict[int, float] = {}
@@ -213,8 +213,8 @@ class Matcher:
         # comprehensions (cheaper than generators) in the same order as ever, so every feature is the same float.
         q_items = list(q_idf.items())
         q_rare = {s for s in q_set if q_idf[s] >= RARE_IDF}
-        q_numeric = {s for s in q_set if any(ch.isdigit() for ch in s)}
-        stem_idf = self.stem_idf
+        q_numeric = {s for s in q_set if any(map(str.isdigit, s))}
+        stem_idf, known_idf = self.stem_idf, self.stem_idf.peek  # idf > 0, so `or` only calls on a miss
         scored = []
         for rank_pos, (rowid, bm) in enumerate(hits):
             cid, statement, status, main_actor, stems = meta[rowid]
@@ -222,7 +222,7 @@ class Matcher:
             field_sets = [set(ft) for ft in field_toks]
             c_set = set().union(*field_sets) if field_toks else set()
             cov_query = sum([v for s, v in q_items if s in c_set]) / q_total
-            c_idf = {s: stem_idf(s) for s in c_set}
+            c_idf = {s: known_idf(s) or stem_idf(s) for s in c_set}
             cov_claim = sum([v for s, v in c_idf.items() if s in q_set]) / (sum(c_idf.values()) or 1.0)
             best_field_cov, best_bigram, best_set, cov_q_field = 0.0, 0.0, 0.0, [0.0, 0.0]
             for i, ft in enumerate(field_toks):
@@ -258,8 +258,8 @@ class Matcher:
             "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
 
     def decide(self, text: str, limit: int = 5) -> Decision:
-        ranked, toks = self.rank(text, limit)
         cleaned = normalize.clean(text)
+        ranked, toks = self.rank(text, limit, cleaned=cleaned)
         actors = self.message_actors(toks, cleaned)
         if not ranked:
             return Decision("none", [], "no candidate shares a word with the message", actors)

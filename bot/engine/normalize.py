@@ -88,8 +88,13 @@ def _fold_token(token: str, vocab: Container[str] | None) -> str:
 def tokens(text: str, vocab: Container[str] | None = None) -> list[str]:
     """Normalised word tokens. With `vocab`, leetspeak is decoded only into words the index knows
     (so "5g", "mh17" and "covid19" survive while "1r4n" becomes "iran")."""
+    return clean_tokens(clean(text), vocab)
+
+
+def clean_tokens(cleaned: str, vocab: Container[str] | None = None) -> list[str]:
+    """`tokens` of a text that has already been through `clean` (the matcher needs both)."""
     out = []
-    for raw in _TOKEN_RE.findall(clean(text).casefold()):
+    for raw in _TOKEN_RE.findall(cleaned.casefold()):
         tok = _fold_token(raw, vocab)
         tok = tok.replace("’", "'")
         if tok:
@@ -156,6 +161,7 @@ def memo(fn: Callable[[str], T], limit: int = 200_000) -> Callable[[str], T]:
             value = cache[key] = fn(key)
         return value
 
+    cached.peek = cache.get  # type: ignore[attr-defined]  # the cached value or None, without a Python call
     return cached
 
 
