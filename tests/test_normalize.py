@@ -84,6 +84,27 @@ def test_porter2_stems_join_word_families():
     assert norm.stem("bounties") == norm.stem("bounty")
 
 
+def test_stems_come_from_the_c_stemmer_and_equal_the_pure_python_ones():
+    # PyStemmer (a dependency) runs Snowball's C code; snowballstemmer's pure-Python port is the fallback
+    # and the reference. Databases built with one must be read with the other, so the stems must agree.
+    import random
+    from pathlib import Path
+
+    from snowballstemmer.english_stemmer import EnglishStemmer
+
+    assert type(norm._ENGLISH).__module__ == "Stemmer"
+    root = Path(__file__).resolve().parents[1]
+    words = set(tokens((root / "tests" / "data" / "negatives.txt").read_text(encoding="utf-8")))
+    for path in (root / "knowledge").rglob("*.yaml"):
+        words.update(tokens(path.read_text(encoding="utf-8")))
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyz'éüßçñ0123456789"
+    words.update("".join(rng.choice(letters) for _ in range(rng.randint(1, 20))) for _ in range(20_000))
+    assert len(words) > 25_000
+    reference = EnglishStemmer()
+    assert [w for w in sorted(words) if norm._ENGLISH.stemWord(w) != reference.stemWord(w)] == []
+
+
 def test_clean_removes_every_format_character_in_unicode():
     # The removal table is scanned over the planes that hold format characters; this scans them all.
     fmt = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]

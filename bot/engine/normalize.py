@@ -165,7 +165,11 @@ def memo(fn: Callable[[str], T], limit: int = 200_000) -> Callable[[str], T]:
     return cached
 
 
+# With PyStemmer installed (a dependency) snowballstemmer hands out its C build of the same Snowball code:
+# the same stems (checked in the tests), 0.8 instead of 38 microseconds for a word not seen before.
 _ENGLISH = snowballstemmer.stemmer("english")
+if hasattr(_ENGLISH, "maxCacheSize"):
+    _ENGLISH.maxCacheSize = 0  # PyStemmer's own cache: `stem` below already memoises, and keeping both costs 3x
 
 
 def _stem(token: str) -> str:
