@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from rapidfuzz import fuzz
 
 from bot.engine import actors, normalize
-from bot.engine.normalize import memo, stem
+from bot.engine.normalize import Memo, stem
 from bot.engine.postings import ImpactIndex, idf
 
 FUSION_PATH = Path(__file__).with_name("fusion.json")
@@ -134,10 +134,10 @@ class Matcher:
         self.model = model or FusionModel.load(semantic.fusion_path if semantic else FUSION_PATH)
         self.n_docs = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] or 1
         self.vocab = _Vocab(self)
-        self._df = memo(self._df_lookup)
-        self.stem_idf = memo(self._stem_idf)
+        self._df = Memo(self._df_lookup)
+        self.stem_idf = Memo(self._stem_idf)
         # The split of an unknown word, () for none: the search costs up to len^2/2 lookups, the memo one.
-        self._split = memo(lambda w: tuple(normalize.split_compound(w, self.df, self.n_docs) or ()))
+        self._split = Memo(lambda w: tuple(normalize.split_compound(w, self.df, self.n_docs) or ()))
         self.index = ImpactIndex(conn, self.n_docs)
         self._load_gazetteer()
 

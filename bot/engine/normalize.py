@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 from collections.abc import Container
 
 import snowballstemmer
@@ -147,22 +147,25 @@ def split_compound(word: str, df: Callable[[str], int], n_docs: int) -> list[str
 T = TypeVar("T")
 
 
-def memo(fn: Callable[[str], T], limit: int = 200_000) -> Callable[[str], T]:
-    """Cache a str -> scalar function in a plain dict, emptied when full. Unlike functools.lru_cache,
+class Memo(Generic[T]):
+    """A str -> scalar function cached in a plain dict, emptied when full. Unlike functools.lru_cache,
     whose linked list the garbage collector must walk, a dict of strings and numbers is not tracked by
     the GC: no multi-millisecond pauses once the cache is large."""
-    cache: dict[str, T] = {}
 
-    def cached(key: str) -> T:
-        value = cache.get(key)
+    __slots__ = ("fn", "limit", "cache", "peek")
+
+    def __init__(self, fn: Callable[[str], T], limit: int = 200_000) -> None:
+        self.fn, self.limit = fn, limit
+        self.cache: dict[str, T] = {}
+        self.peek = self.cache.get  # the cached value or None, without a Python-level call
+
+    def __call__(self, key: str) -> T:
+        value = self.cache.get(key)
         if value is None:
-            if len(cache) >= limit:
-                cache.clear()
-            value = cache[key] = fn(key)
+            if len(self.cache) >= self.limit:
+                self.cache.clear()
+            value = self.cache[key] = self.fn(key)
         return value
-
-    cached.peek = cache.get  # type: ignore[attr-defined]  # the cached value or None, without a Python call
-    return cached
 
 
 # With PyStemmer installed (a dependency) snowballstemmer hands out its C build of the same Snowball code:
@@ -179,4 +182,4 @@ def _stem(token: str) -> str:
     return _ENGLISH.stemWord(token)
 
 
-stem = memo(_stem)
+stem = Memo(_stem)
