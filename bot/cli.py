@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.util
 import json
 import logging
 import sys
@@ -146,13 +147,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    module = importlib.import_module(f"bot.bench.{BENCHES[args.which]}")
-    module.run(args.rest)
-    return 0
+    """The benchmarks live beside the package in a source checkout (`python -m benchmarks`), not in it."""
+    if importlib.util.find_spec("benchmarks") is None:
+        print("bench: the benchmarks are not installed with the package; run `python -m benchmarks ...` from the "
+              "root of a source checkout", file=sys.stderr)
+        return 2
+    from benchmarks.__main__ import main as bench_main
 
-
-BENCHES = {"retrieval": "retrieval", "scale": "scale", "links": "links_bench", "telegram": "telegram_load",
-           "discord": "discord_load", "train": "train", "finetune": "finetune"}
+    return bench_main([args.which, *args.rest])
 
 
 def parser() -> argparse.ArgumentParser:
@@ -190,7 +192,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start every adapter whose token is set; the console adapter when none is").set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="benchmarks (see BENCHMARKS.md)")
-    be.add_argument("which", choices=sorted(BENCHES))
+    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune (BENCHMARKS.md)")
     be.add_argument("rest", nargs=argparse.REMAINDER)
     be.set_defaults(func=cmd_bench)
 

@@ -1,4 +1,15 @@
-from bot.bench.scale import derived_claims, per_message_medians
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import CLEF
+from benchmarks.scale import derived_claims, per_message_medians
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_per_message_medians_take_each_message_across_passes():
@@ -8,6 +19,7 @@ def test_per_message_medians_take_each_message_across_passes():
     assert per_message_medians(lat, 2) == [2.0, 5.0]
 
 
+@pytest.mark.skipif(not CLEF.exists(), reason=f"needs the CLEF data at {CLEF}")
 def test_derived_claims_are_reproducible_and_distinct():
     a, b = derived_claims(10_400), derived_claims(10_400)
     assert a == b
@@ -15,3 +27,15 @@ def test_derived_claims_are_reproducible_and_distinct():
     assert len(set(ids)) == len(ids)
     # the copies past the first 10,375 differ from the claim they derive from
     assert a[10_375]["statement"] != a[0]["statement"] and a[10_375]["id"].endswith("-v1")
+
+
+def test_missing_shared_data_is_one_clear_line(tmp_path: Path) -> None:
+    """Without ../shared beside the checkout, `bench scale` names what is missing instead of a traceback."""
+    checkout = tmp_path / "checkout"  # a checkout with no ../shared beside it
+    shutil.copytree(ROOT / "benchmarks", checkout / "benchmarks", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the bot package itself, from this checkout
+    out = subprocess.run([sys.executable, "-m", "benchmarks", "scale", "--sizes", "1000"], cwd=checkout, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "CLEF data file not found" in out.stderr

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.bench import retrieval
-from bot.bench.train import fit_fusion
+from benchmarks import retrieval
+from benchmarks.train import fit_fusion
 from bot.engine.matcher import FEATURES, MATCH_FEATURES
 
 CLAIMS = [
@@ -32,7 +32,7 @@ TWEETS = [
 
 @pytest.fixture()
 def clef_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(retrieval, "DEFAULT_VAR_DIR", tmp_path / "var")  # cached databases go here, not in var/
+    monkeypatch.setattr(retrieval, "VAR", tmp_path / "var")  # cached databases go here, not in var/
     (tmp_path / "claims.tsv").write_text("\tvclaim\ttitle\n" + "".join(f"{c}\t{s}\t{t}\n" for c, s, t in CLAIMS))
     (tmp_path / "train").mkdir()
     (tmp_path / "train" / "tweets.tsv").write_text("\ttweet_content\n" + "".join(f"{q}\t{t}\n" for q, t, _ in TWEETS))
@@ -58,7 +58,7 @@ def test_finetune_cross_fits_fusion_and_pulls_pairs_together(clef_dir: Path) -> 
         pytest.importorskip(name)
     import numpy as np
 
-    from bot.bench import finetune
+    from benchmarks import finetune
     from bot.engine import semantic
 
     out = clef_dir / "model"

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.bench.metrics import average_precision, evaluate, format_run, read_run, reciprocal_rank, recall
+from benchmarks.metrics import average_precision, evaluate, format_run, read_run, reciprocal_rank, recall
 
 
 def test_average_precision_hand_computed():
@@ -40,7 +40,7 @@ def test_run_file_format_round_trip(tmp_path):
 
 
 def test_percentile_nearest_rank():
-    from bot.bench.metrics import percentile
+    from benchmarks.metrics import percentile
 
     assert percentile([], 99) == 0.0
     assert percentile([5, 1, 3], 50) == 3

@@ -141,7 +141,7 @@ def test_lexical_path_unchanged_without_the_extra(tiny_db: Path) -> None:
 
 
 def test_default_imports_load_no_heavy_library() -> None:
-    code = ("import sys, bot.engine.service, bot.engine.matcher, bot.engine.semantic, bot.bench.retrieval, bot.bench.train;"
+    code = ("import sys, bot.engine.service, bot.engine.matcher, bot.engine.semantic, benchmarks.retrieval, benchmarks.train;"
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
     assert out.stdout.strip() == "[]"

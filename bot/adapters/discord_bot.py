@@ -21,7 +21,7 @@ from discord import app_commands
 from bot.adapters import discord_render as render
 from bot.config import Settings
 from bot.engine.cards import CheckResult
-from bot.links.urls import find_urls
+from bot.engine.urls import find_urls
 from bot.moderation import Moderation
 from bot.state import StateStore
 

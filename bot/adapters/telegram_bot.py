@@ -57,7 +57,7 @@ from bot.adapters import telegram_render as R
 from bot.config import Settings
 from bot.engine.cards import Card, CheckResult
 from bot.engine.service import Engine
-from bot.links.urls import find_urls, strip_urls
+from bot.engine.urls import find_urls, strip_urls
 from bot.state import StateStore
 
 if TYPE_CHECKING:

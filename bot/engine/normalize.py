@@ -16,7 +16,7 @@ from collections.abc import Container
 
 import snowballstemmer
 
-from bot.links.urls import strip_urls
+from bot.engine.urls import strip_urls
 
 # Invisible characters used to split words without a visible trace: every format character (category Cf:
 # zero-width, joiners, bidi marks, soft hyphen, word joiner, BOM, tags) plus fillers of other categories

@@ -14,7 +14,7 @@ from bot.engine.matcher import Decision, Matcher
 from bot.engine.normalize import normalize as normalize_text
 from bot.engine.outlets import RSP_PAGE, host_suffixes
 from bot.engine.store import SCHEMA_VERSION
-from bot.links.urls import find_urls
+from bot.engine.urls import find_urls
 
 if TYPE_CHECKING:  # links are optional at call time: pass a resolver to follow URLs
     from bot.links import LinkResolver

@@ -1,4 +1,4 @@
-"""`python -m bot bench links`: metadata extraction time per page, and what the safe fetcher and the
+"""`python -m benchmarks links`: metadata extraction time per page, and what the safe fetcher and the
 cache cost per link, against a local aiohttp server on 127.0.0.1 (no internet).
 
 Extraction runs over the HTML fixtures in tests/pages (plus one ~1 MB page built from them) many
@@ -15,10 +15,10 @@ import statistics
 import time
 from typing import Any
 
-from bot.bench.metrics import percentile
-from bot.config import PROJECT_ROOT
+from benchmarks.metrics import percentile
+from benchmarks import ROOT
 
-PAGES = PROJECT_ROOT / "tests" / "pages"
+PAGES = ROOT / "tests" / "pages"
 
 
 

@@ -1,6 +1,6 @@
 """Telegram load benchmark: many private chats through the real python-telegram-bot stack.
 
-    python -m bot bench telegram [--updates 10000] [--chats 1000] [--db PATH] [--overall-rate 0]
+    python -m benchmarks telegram [--updates 10000] [--chats 1000] [--db PATH] [--overall-rate 0]
 
 Updates (known-claim phrasings from the knowledge base mixed with unrelated chatter) are queued on the
 local fake Bot API (tests/fakes/telegram_api.py, 127.0.0.1) and fetched by the real Application with
@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import percentile
-from bot.config import PROJECT_ROOT, Settings
+from benchmarks.metrics import percentile
+from bot.config import Settings
 
 CHATTER = [
     "good morning everyone", "lol", "anyone up for lunch?", "what time is the meeting tomorrow",
@@ -58,8 +58,6 @@ def _database(path: str | None, workdir: Path) -> Path:
 
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))  # tests/fakes lives beside the package
     from tests.fakes.telegram_api import BotUnderTest, FakeTelegram, Limits
 
     from bot.adapters.telegram_bot import FloodLimiter
@@ -136,7 +134,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(prog="python -m bot bench telegram", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks telegram", description=__doc__.split("\n\n")[0])
     p.add_argument("--updates", type=int, default=10_000)
     p.add_argument("--chats", type=int, default=1_000)
     p.add_argument("--known-share", type=float, default=0.5, help="share of messages that are known-claim phrasings")

@@ -1,4 +1,4 @@
-"""`python -m bot bench scale`: build time, size, peak memory and match latency from 1k to 1M claims,
+"""`python -m benchmarks scale`: build time, size, peak memory and match latency from 1k to 1M claims,
 side by side with the naive scan a user might write (`rapidfuzz.process.extractOne` over every claim).
 
 Claim sets are derived reproducibly from the CLEF claims: copy k of claim i gets deterministic variations
@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import evaluate, percentile, read_qrels
-from bot.bench.retrieval import CLEF, clef_claims, clef_queries
-from bot.config import DEFAULT_VAR_DIR
+from benchmarks.metrics import evaluate, percentile, read_qrels
+from benchmarks import require
+from benchmarks.retrieval import CLEF, clef_claims, clef_queries
+from benchmarks import VAR
 
 PLACES = ["Ohio", "Texas", "Florida", "London", "Paris", "Lagos", "Delhi", "Sydney", "Toronto", "Berlin", "Madrid", "Nairobi"]
 PASSES = 5  # latency samples: 5 x 197 dev tweets
@@ -62,18 +63,18 @@ def derived_claims(n: int) -> list[dict[str, Any]]:
 def measure(n: int, naive_queries: int) -> dict[str, Any]:
     from rapidfuzz import process, utils
 
-    from bot.bench.retrieval import bench_knowledge
+    from benchmarks.retrieval import bench_knowledge
     from bot.engine.store import write_database
 
     claims = derived_claims(n)
-    db = DEFAULT_VAR_DIR / "bench" / f"scale-{n}.db"
+    db = VAR / "bench" / f"scale-{n}.db"
     kb = bench_knowledge()  # read before the clock starts: the build is what is timed
     t0 = time.perf_counter()
     write_database(db, kb, version=f"scale-{n}", extra_claims=claims)
     build_s = time.perf_counter() - t0
     rss_after_build = peak_rss_mb()
     # Latency and memory as the bot sees them: a fresh process that opens the database and answers.
-    served = json.loads(subprocess.run([sys.executable, "-c", f"from bot.bench.scale import serve; serve({n})"],
+    served = json.loads(subprocess.run([sys.executable, "-c", f"from benchmarks.scale import serve; serve({n})"],
                                        capture_output=True, text=True, check=True).stdout)
     texts = [c["statement"] for c in claims]
     ids = [c["id"] for c in claims]
@@ -132,7 +133,7 @@ def serve(n: int) -> None:
     where it would cool the caches the messages use."""
     from bot.engine.service import Engine
 
-    engine = Engine(DEFAULT_VAR_DIR / "bench" / f"scale-{n}.db")
+    engine = Engine(VAR / "bench" / f"scale-{n}.db")
     queries = clef_queries(CLEF / "dev" / "tweets.queries.tsv")
     for _, q in queries[:20]:
         engine.check(q)
@@ -152,7 +153,7 @@ def serve(n: int) -> None:
 
 
 def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    p = argparse.ArgumentParser(prog="python -m bot bench scale")
+    p = argparse.ArgumentParser(prog="python -m benchmarks scale")
     p.add_argument("--sizes", default="1000,10000,100000,1000000")
     p.add_argument("--naive-queries", type=int, default=50, help="queries for the naive scan (1M uses a fifth)")
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
@@ -162,9 +163,10 @@ def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
         nq = args.naive_queries if args.one <= 100_000 else max(1, args.naive_queries // 5)
         print(json.dumps(measure(args.one, nq)))
         return []
+    require(CLEF / "verified_claims.docs.tsv", "CLEF data file")  # here, not in each size's process
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        out = subprocess.run([sys.executable, "-m", "bot", "bench", "scale", "--one", str(n),
+        out = subprocess.run([sys.executable, "-m", "benchmarks", "scale", "--one", str(n),
                               "--naive-queries", str(args.naive_queries)], capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]) if args.json else rows[-1], flush=True)

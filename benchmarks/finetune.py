@@ -1,4 +1,4 @@
-"""`python -m bot bench finetune`: fine-tune the semantic tier's model on CLEF *train* (optional extra).
+"""`python -m benchmarks finetune`: fine-tune the semantic tier's model on CLEF *train* (optional extra).
 
 The off-the-shelf all-MiniLM-L6-v2 has never seen tweets paired with the fact-checked claims they repeat;
 a short contrastive fine-tune on the 800 training pairs teaches it that pairing (dev MAP@5 of the cosine
@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import read_qrels
-from bot.bench.retrieval import CLEF, cached_db, clef_queries
-from bot.bench.train import blank_model, candidate_rows, fit_fusion
-from bot.config import DEFAULT_VAR_DIR
+from benchmarks.metrics import read_qrels
+from benchmarks.retrieval import CLEF, cached_db, clef_queries
+from benchmarks.train import blank_model, candidate_rows, fit_fusion
+from benchmarks import VAR
 from bot.engine.matcher import CANDIDATES, FEATURES, FusionModel, Matcher
 
-DEFAULT_OUT = DEFAULT_VAR_DIR / "models" / "minilm-clef-train"
+DEFAULT_OUT = VAR / "models" / "minilm-clef-train"
 CROSSFIT_ROWS = "crossfit-rows.json"  # the held-out candidate features, kept so the fusion can be refitted
 Triplet = tuple[str, str, str]  # query, gold claim text, hard negative claim text
 
@@ -97,7 +97,7 @@ def write_fusion(out: Path, fusion: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(prog="python -m bot bench finetune")
+    p = argparse.ArgumentParser(prog="python -m benchmarks finetune")
     p.add_argument("--claims", default=str(CLEF / "verified_claims.docs.tsv"))
     p.add_argument("--queries", default=str(CLEF / "train" / "tweets.queries.tsv"))
     p.add_argument("--qrels", default=str(CLEF / "train" / "tweet-vclaim-pairs.qrels"))

@@ -1,4 +1,4 @@
-"""`python -m bot bench train`: fit the fusion model (bot/engine/fusion.json) on CLEF *train*.
+"""`python -m benchmarks train`: fit the fusion model (bot/engine/fusion.json) on CLEF *train*.
 
 Logistic regression (Newton/IRLS with an L2 penalty, no extra dependency) over the re-ranking features of
 the top candidates of every training query; label 1 for the gold claim. The match threshold is the lowest
@@ -14,8 +14,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import read_qrels
-from bot.bench.retrieval import CLEF, cached_db, clef_queries, semantic_db
+from benchmarks.metrics import read_qrels
+from benchmarks.retrieval import CLEF, cached_db, clef_queries, semantic_db
 from bot.engine.matcher import (CANDIDATES, FEATURES, FUSION_PATH, MATCH_FEATURES, FusionModel, Matcher, Scored,
                                 features_for_training, match_features)
 
@@ -133,7 +133,7 @@ def fit_fusion(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(prog="python -m bot bench train")
+    p = argparse.ArgumentParser(prog="python -m benchmarks train")
     p.add_argument("--claims", default=str(CLEF / "verified_claims.docs.tsv"))
     p.add_argument("--queries", default=str(CLEF / "train" / "tweets.queries.tsv"))
     p.add_argument("--qrels", default=str(CLEF / "train" / "tweet-vclaim-pairs.qrels"))

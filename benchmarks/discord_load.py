@@ -1,6 +1,6 @@
 """Load benchmark for the Discord adapter: N events through the fake Discord gateway into the real client.
 
-    python -m bot bench discord [--events 10000] [--users 1000] [--concurrency 200] [--db PATH]
+    python -m benchmarks discord [--events 10000] [--users 1000] [--concurrency 200] [--db PATH]
 
 Half the events are /check slash-command interactions, half are direct messages from `--users` users in
 as many DM channels (each answered with a card reply); texts cycle through known-claim phrasings and chatter.
@@ -22,8 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import percentile
-from bot.config import PROJECT_ROOT
+from benchmarks.metrics import percentile
 
 TEXTS = [
     "US intelligence claims Iran paid Taliban to kill American troops",
@@ -38,8 +37,6 @@ TEXTS = [
 
 
 async def _bench(events: int, users: int, concurrency: int, db: Path | None, work: Path) -> dict[str, Any]:
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
     from tests.fakes.discord_api import BotHarness, Call, FakeDiscord, write_test_knowledge
 
     if db is None:

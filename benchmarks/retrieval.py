@@ -1,4 +1,4 @@
-"""`python -m bot bench retrieval`: claim-retrieval quality on CLEF CheckThat!-format data.
+"""`python -m benchmarks retrieval`: claim-retrieval quality on CLEF CheckThat!-format data.
 
 Indexes the verified claims (vclaim + title) through the same engine code the bot uses, ranks the top 5
 claims for every query, and prints MAP@1, MAP@5, MRR, Recall@5/@10, per-query latency, and the precision
@@ -19,17 +19,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench.metrics import evaluate, format_run, percentile, read_qrels
-from bot.config import DEFAULT_KNOWLEDGE_DIR, DEFAULT_VAR_DIR, PROJECT_ROOT
+from benchmarks.metrics import evaluate, format_run, percentile, read_qrels
+from benchmarks import CLEF, ROOT, VAR, require
+from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.matcher import FusionModel, Matcher
 from bot.engine.store import write_database
 
-CLEF = PROJECT_ROOT.parent / "shared" / "data" / "clef2020-checkthat-task2"
 csv.field_size_limit(10_000_000)
 
 
 def read_tsv(path: str | Path) -> list[dict[str, str]]:
+    require(Path(path), "CLEF data file")
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
 
@@ -59,11 +60,11 @@ def cached_db(claims_path: str | Path, claims: list[dict[str, Any]] | None = Non
     """Build (once) a database of the claims file; reused while the file, the gazetteer and the engine
     code are unchanged."""
     src = Path(claims_path)
-    code = "".join((PROJECT_ROOT / "bot" / "engine" / f).read_text()
+    code = "".join((ROOT / "bot" / "engine" / f).read_text()
                    for f in ("store.py", "normalize.py", "postings.py", "actors.py"))
     gazetteer = (DEFAULT_KNOWLEDGE_DIR / "entities.yaml").read_bytes()
     key = hashlib.sha1(src.read_bytes() + code.encode() + gazetteer).hexdigest()[:12]
-    db = DEFAULT_VAR_DIR / "bench" / f"{src.stem}-{key}.db"
+    db = VAR / "bench" / f"{src.stem}-{key}.db"
     if not db.exists():
         write_database(db, bench_knowledge(), version=key, extra_claims=claims if claims is not None else clef_claims(src))
     return db
@@ -145,11 +146,11 @@ def semantic_figures(db: Path, model_path: Path | None, queries: list[tuple[str,
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(prog="python -m bot bench retrieval")
+    p = argparse.ArgumentParser(prog="python -m benchmarks retrieval")
     p.add_argument("--claims", default=str(CLEF / "verified_claims.docs.tsv"))
     p.add_argument("--queries", default=str(CLEF / "dev" / "tweets.queries.tsv"))
     p.add_argument("--qrels", default=str(CLEF / "dev" / "tweet-vclaim-pairs.qrels"))
-    p.add_argument("--negatives", default=str(PROJECT_ROOT / "tests" / "data" / "negatives.txt"),
+    p.add_argument("--negatives", default=str(ROOT / "tests" / "data" / "negatives.txt"),
                    help="ordinary messages that must never be a match ('' to skip)")
     p.add_argument("--run-out", help="write the top-5 ranking in TREC run format")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
