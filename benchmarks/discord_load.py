@@ -110,7 +110,7 @@ async def _bench(events: int, users: int, concurrency: int, db: Path | None, wor
         "seconds": round(elapsed, 3), "events_per_s": round(len(answered) / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(percentile(latencies, 50), 2), "p99_ms": round(percentile(latencies, 99), 2),
         "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
-        "client_messages_handled": h.client.handled_events if h.client else None,
+        "client_messages_handled": h.handled,
     }
     await h.close()
     await fake.close()

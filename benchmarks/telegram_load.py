@@ -60,7 +60,7 @@ def _database(path: str | None, workdir: Path) -> Path:
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
     from tests.fakes.telegram_api import BotUnderTest, FakeTelegram, Limits
 
-    from bot.adapters.telegram_bot import FloodLimiter
+    from bot.adapters.telegram import FloodLimiter
     from bot.engine.service import Engine
     from bot.state import StateStore
 

@@ -107,7 +107,8 @@ def ensure_database(settings: Settings, db: Path | None = None) -> Path:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.engine.cards import render_result_text
+    from bot.chat import checking
+    from bot.chat.render_text import render_result
     from bot.engine.service import Engine
 
     s = _settings()
@@ -127,12 +128,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         resolver = LinkResolver(allow_private=s.allow_private_fetch)
         try:
-            return await engine.check_message(text, resolver)
+            return await checking.check(engine, text, resolver=resolver)
         finally:
             await resolver.aclose()
 
     result = asyncio.run(go()) if args.fetch else engine.check(text)
-    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else render_result_text(result))
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else render_result(result))
     return 0
 
 

@@ -87,6 +87,19 @@ def _claim_key(claim_id: str) -> str:
     return claim_id.strip()
 
 
+class SettingError(ValueError):
+    """A setting value or combination an admin cannot use. `problem` is a template naming settings as
+    {setting} fields, so each front end can say them in its users' words (`worded`); str() uses the
+    library's own names."""
+
+    def __init__(self, setting: str, problem: str, **values: Any) -> None:
+        self.setting, self.problem, self.values = setting, problem, values
+        super().__init__(self.worded({name: name for name in _SETTING_FIELDS}))
+
+    def worded(self, names: dict[str, str]) -> str:
+        return self.problem.format(**{**{n: n for n in _SETTING_FIELDS}, **names, **self.values})
+
+
 def _as_bool(name: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -94,35 +107,36 @@ def _as_bool(name: str, value: Any) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise ValueError(f"{name} must be on or off (true/false), not {value!r}")
+    raise SettingError(name, "{%s} must be on or off (true/false), not {value!r}" % name, value=value)
 
 
 def _as_int(name: str, value: Any, lo: int, hi: int, what: str) -> int:
+    problem = "{%s} must be %s, not {value!r}" % (name, what)
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be {what}, not {value!r}")
+        raise SettingError(name, problem, value=value)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be {what}, not {value!r}") from None
+        raise SettingError(name, problem, value=value) from None
     if number != number or not number.is_integer() or not lo <= number <= hi:  # NaN, fractions, range
-        raise ValueError(f"{name} must be {what}, not {value!r}")
+        raise SettingError(name, problem, value=value)
     return int(number)
 
 
 def _validate(name: str, value: Any) -> Any:
-    """One setting's value, normalised; ValueError with a message an admin can act on."""
+    """One setting's value, normalised; SettingError with a message an admin can act on."""
     if name == "enabled":
         return _as_bool(name, value)
     if name == "mode":
         mode = str(value).strip().lower() if isinstance(value, str) else value
         if mode not in MODES:
-            raise ValueError(f"mode must be reply or notify, not {value!r}")
+            raise SettingError(name, "{mode} must be reply or notify, not {value!r}", value=value)
         return mode
     if name == "log_chat_id":
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ValueError(f"log_chat_id must be a chat or channel id, not {value!r}")
+            raise SettingError(name, "{log_chat_id} must be a chat or channel id, not {value!r}", value=value)
         return str(value).strip()
     if name == "cooldown_s":
         return _as_int(name, value, 0, MAX_COOLDOWN_S, f"a whole number of seconds from 0 to {MAX_COOLDOWN_S} (7 days)")
@@ -132,22 +146,25 @@ def _validate(name: str, value: Any) -> Any:
         except (TypeError, ValueError):
             number = float("nan")
         if not 0.0 <= number <= 1.0:  # also rejects NaN
-            raise ValueError(f"threshold must be a score from 0 to 1, not {value!r}")
+            raise SettingError(name, "{threshold} must be a score from 0 to 1, not {value!r}", value=value)
         return number
     if name in ("quiet_start", "quiet_end"):
         if value is None:
             return None
         return _as_int(name, value, 0, 23, "an hour from 0 to 23 (UTC) or None")
-    raise ValueError(f"unknown setting {name!r}; settings are {', '.join(_SETTING_FIELDS)} (use mute/unmute for claims)")
+    raise SettingError(name, "unknown setting {value!r}; settings are %s (use mute/unmute for claims)"
+                       % ", ".join("{%s}" % f for f in _SETTING_FIELDS), value=name)
 
 
 def _check_combination(s: ChatSettings) -> None:
     if (s.quiet_start is None) != (s.quiet_end is None):
-        raise ValueError("set quiet_start and quiet_end together (both hours 0-23 UTC, or both None to turn quiet hours off)")
+        raise SettingError("quiet_start", "set {quiet_start} and {quiet_end} together (both hours 0-23 UTC, or both "
+                           "None to turn quiet hours off)")
     if s.quiet_start is not None and s.quiet_start == s.quiet_end:
-        raise ValueError("quiet_start and quiet_end must differ (quiet hours run from start up to end, UTC)")
+        raise SettingError("quiet_start", "{quiet_start} and {quiet_end} must differ (quiet hours run from start up to "
+                           "end, UTC)")
     if s.mode == "notify" and not s.log_chat_id:
-        raise ValueError("notify mode needs a log_chat_id: the moderators' chat or channel to post to")
+        raise SettingError("log_chat_id", "notify mode needs a {log_chat_id}: the moderators' chat or channel to post to")
 
 
 def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -329,12 +346,13 @@ class Moderation:
     # --- feedback and the log -------------------------------------------------------------------------
 
     def wrong_match(self, platform: str, chat_id: str | int, claim_id: str, text: str, user_id: str | int, *,
-                    is_admin: bool) -> None:
-        """Record "Wrong match" feedback (queued for curators). From an admin it immediately stops `claim_id`
-        from auto-flagging near-identical text in that chat."""
+                    is_admin: bool) -> bool:
+        """Record "Wrong match" feedback (queued for curators); False when this user already reported this claim
+        on this text here. From an admin it immediately stops `claim_id` from auto-flagging near-identical text
+        in that chat (see _wrong_match_blocks)."""
         platform, chat = _key(platform, chat_id)
-        self.state.add_feedback(platform=platform, chat_id=chat, user_id=user_id, claim_id=_claim_key(claim_id),
-                                kind="wrong", text=text if isinstance(text, str) else "", is_admin=bool(is_admin))
+        return self.state.record_feedback(platform=platform, chat_id=chat, user_id=user_id, claim_id=_claim_key(claim_id),
+                                          kind="wrong", text=text if isinstance(text, str) else "", is_admin=bool(is_admin))
 
     def recent_flags(self, platform: str, chat_id: str | int, limit: int = 20) -> list[dict[str, Any]]:
         """Newest first, for /flags: id, ts, message_id, message_link, claim_id, claim_text, score, action,

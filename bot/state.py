@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-FEEDBACK_STATUSES = ("open", "accepted", "rejected", "promoted")
+FEEDBACK_STATUSES = ("open", "accepted", "rejected", "promoted")  # the one list: curation and the CLI use it
+MAX_FEEDBACK_TEXT = 4096
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -97,6 +98,14 @@ CREATE TABLE IF NOT EXISTS flags (
 );
 CREATE INDEX IF NOT EXISTS flags_chat ON flags(platform, chat_id, id);
 CREATE INDEX IF NOT EXISTS flags_ts ON flags(ts);
+-- Short references for values that do not fit a platform's button data (Telegram's 64-byte callback_data):
+-- long claim ids, the rest of a long card. Each expires; a button whose reference is gone says so.
+CREATE TABLE IF NOT EXISTS refs (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refs_expires ON refs(expires);
 """
 
 # Columns added after the first release: (table, column, declaration) for files created by older versions.
@@ -157,11 +166,42 @@ class StateStore:
             for sql, params in statements:
                 conn.execute(sql, params)
 
+    # -- references ---------------------------------------------------------------------------------------
+    def put_ref(self, key: str, value: str, ttl: float, *, now: float | None = None) -> str:
+        """Store `value` under `key` for `ttl` seconds (a later put renews it); expired rows are purged a few
+        at a time on every put, so the table stays as large as what is live."""
+        now = time.time() if now is None else now
+        with self.write() as conn:
+            conn.execute("DELETE FROM refs WHERE key IN (SELECT key FROM refs WHERE expires <= ? LIMIT 100)", (now,))
+            conn.execute("INSERT OR REPLACE INTO refs (key, value, expires) VALUES (?,?,?)", (key, value, now + ttl))
+        return key
+
+    def get_ref(self, key: str, *, now: float | None = None) -> str | None:
+        """The live value under `key`, or None when there is none or it has expired."""
+        now = time.time() if now is None else now
+        rows = self.query("SELECT value FROM refs WHERE key = ? AND expires > ?", (key, now))
+        return rows[0]["value"] if rows else None
+
+    # -- feedback -------------------------------------------------------------------------------------------
+    def record_feedback(self, *, platform: str, chat_id: str | int, user_id: str | int, claim_id: str, kind: str,
+                        text: str = "", is_admin: bool = False) -> bool:
+        """Add one feedback item unless this user already sent the same kind for the same claim on the same
+        text in this chat (a double click is one opinion; the same claim on another message is new).
+        True when stored. Check and insert are one transaction."""
+        key = (platform, str(chat_id), str(user_id), claim_id, kind, (text or "")[:MAX_FEEDBACK_TEXT])
+        with self.write() as conn:
+            if conn.execute("SELECT 1 FROM feedback WHERE platform=? AND chat_id=? AND user_id=? AND claim_id=? "
+                            "AND kind=? AND text=? LIMIT 1", key).fetchone():
+                return False
+            conn.execute("INSERT INTO feedback (ts, platform, chat_id, user_id, claim_id, kind, text, is_admin) "
+                         "VALUES (?,?,?,?,?,?,?,?)", (time.time(), *key, int(is_admin)))
+        return True
+
     def add_feedback(self, *, platform: str, chat_id: str | int, user_id: str | int, claim_id: str, kind: str,
                      text: str = "", is_admin: bool = False) -> int:
         cur = self.execute(
             "INSERT INTO feedback (ts, platform, chat_id, user_id, claim_id, kind, text, is_admin) VALUES (?,?,?,?,?,?,?,?)",
-            (time.time(), platform, str(chat_id), str(user_id), claim_id, kind, text[:4096], int(is_admin)),
+            (time.time(), platform, str(chat_id), str(user_id), claim_id, kind, text[:MAX_FEEDBACK_TEXT], int(is_admin)),
         )
         return int(cur.lastrowid)
 

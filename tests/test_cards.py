@@ -1,22 +1,31 @@
 import json
 
 from bot.cli import main
-from bot.engine.cards import Card, CheckResult, FactCheck, OutletNote, Source, render_result_text, render_text
+from bot.chat.layout import card_sections, sourcing_label, status_label
+from bot.chat.render_text import render_result, render_sections
+from bot.engine.cards import Card, CheckResult, FactCheck, OutletNote, Source
+
+
+def render_text(card: Card) -> str:
+    return render_sections(card_sections(card))
+
+
+render_result_text = render_result
 
 
 def test_card_text_has_every_section(engine):
     card = engine.card("iran-taliban-bounties-2020", confidence=0.93)
     text = render_text(card)
     assert text.startswith(f"CLAIM: {card.statement}")
-    assert f"STATUS: {card.status_label}." in text
-    assert "First reported: " in text and card.first_report.outlet in text
-    assert f"Sourcing: {card.sourcing_label}" in text
+    assert f"STATUS: {status_label(card.status)}." in text
+    assert "First report: " in text and card.first_report.outlet in text
+    assert f"Sourcing: {sourcing_label(card.sourcing)}" in text
     for denial in card.denials:
         assert denial.who in text
     for item in card.developments:
         assert item.summary in text
     for rel in card.related:
-        assert f"[{rel.id}]" in text
+        assert f"{rel.id} {rel.statement}" in text
     assert "Match confidence: 93%" in text and f"Last reviewed: {card.last_reviewed}" in text
 
 
@@ -30,7 +39,7 @@ def test_card_model_renders_fact_checks_and_outlet():
     text = render_text(card)
     assert "Checker: False (2020-02-02) \u201cNo, it is not\u201d https://c.example/1" in text
     assert "Wikipedia perennial sources: Deprecated, last discussed 2022." in text
-    assert "CC BY-SA 4.0: https://en.wikipedia.org/wiki/WP:RT.COM" in text
+    assert "(https://en.wikipedia.org/wiki/WP:RT.COM, CC BY-SA 4.0)" in text
     assert "Ownership: state-funded (Russia). Funded by the state." in text
 
 

@@ -33,5 +33,5 @@ def test_console_answers_the_three_headlines(knowledge_db, tmp_path):
 
 def test_console_sources_and_unknown(knowledge_db, tmp_path):
     out = run_console(["/sources iran-taliban-bounties-2020", "my cat ate my homework again"], knowledge_db, tmp_path)
-    assert "First reported:" in out
+    assert "First report:" in out
     assert "No known claim matches this message." in out

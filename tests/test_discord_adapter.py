@@ -154,7 +154,7 @@ async def test_run_discord_shuts_down_on_stop_and_never_logs_the_token(discord_d
 
 
 async def test_run_discord_refuses_to_start_without_a_token(discord_engine: Engine, tmp_path: Path) -> None:
-    from bot.adapters.discord_bot import run_discord
+    from bot.adapters.discord import run_discord
     from bot.config import Settings
 
     state = StateStore(tmp_path / "s.db")
@@ -483,7 +483,7 @@ async def test_a_flood_of_1000_messages_gets_one_card_per_claim_within_rate_limi
         await fake.send_message(texts[i % len(texts)], author=fake.user(i % 50))
 
     async def all_handled() -> None:
-        while bot.client.handled_events < 1000:
+        while bot.handled < 1000:
             await asyncio.sleep(0.05)
     await asyncio.wait_for(all_handled(), 40)
     await settle(0.3)
@@ -492,7 +492,7 @@ async def test_a_flood_of_1000_messages_gets_one_card_per_claim_within_rate_limi
     got = replies(bot)
     assert sorted(r.json["embeds"][0]["footer"]["text"].split("id: ")[1] for r in got) == sorted(
         ["iran-taliban-bounties-2020", "russia-gru-taliban-bounties-2020", "5g-spreads-covid-19"])
-    assert bot.client.handled_events == 1000
+    assert bot.handled == 1000
     assert fake.rate_limited == 0
 
 

@@ -7,7 +7,7 @@ import aiohttp
 import discord
 import pytest
 
-from bot.adapters import discord_render as render
+from bot.adapters.discord import render
 from bot.engine.cards import Card, CheckResult, FactCheck, OutletNote, RelatedClaim, Source
 
 try:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat import checking
 from bot.cli import main
 from bot.links import LinkResolver
 from tests.fakes.pages import html_site
@@ -27,7 +28,7 @@ async def check_with_loopback_dns(engine, text: str):
 
     resolver = LinkResolver(allow_private=True, resolver=dns)
     try:
-        return await engine.check_message(text, resolver)
+        return await checking.check(engine, text, resolver=resolver)
     finally:
         await resolver.aclose()
 
@@ -50,7 +51,8 @@ async def test_outlet_note_without_a_match(engine, site):
 async def test_refused_link_still_answers_from_text(engine):
     resolver = LinkResolver()  # production settings: loopback refused
     try:
-        r = await engine.check_message("Russia paid Taliban-linked militants to kill American soldiers http://127.0.0.1:9/x", resolver)
+        r = await checking.check(engine, "Russia paid Taliban-linked militants to kill American soldiers http://127.0.0.1:9/x",
+                                 resolver=resolver)
     finally:
         await resolver.aclose()
     assert r.decision == "match" and r.matches[0].id == "russia-gru-taliban-bounties-2020"

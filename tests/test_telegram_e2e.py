@@ -639,7 +639,7 @@ async def test_webhook_mode(fake: FakeTelegram, tg_engine: Engine, state: StateS
     settings = make_settings(fake, tmp_path, telegram_webhook_url=f"http://127.0.0.1:{port}/tg-hook",
                              telegram_webhook_listen="127.0.0.1", telegram_webhook_port=port,
                              telegram_webhook_secret="s3cret-token")
-    from bot.adapters.telegram_bot import run_telegram
+    from bot.adapters.telegram import run_telegram
 
     stop = asyncio.Event()
     task = asyncio.create_task(run_telegram(settings, tg_engine, state, None, stop))

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.adapters import telegram_render as R  # noqa: E402
+from bot.adapters.telegram import render as R  # noqa: E402
 from bot.engine.cards import Card, OutletNote, RelatedClaim, Source  # noqa: E402
 from tests.fakes.telegram_api import ParseError, parse_html, utf16_len  # noqa: E402
 

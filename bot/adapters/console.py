@@ -1,4 +1,5 @@
-"""Console adapter: an interactive chat in the terminal that answers exactly like the bots do."""
+"""Console adapter: a chat in the terminal that answers exactly like the bots do (the chat layer's
+plain-text rendering), one private conversation."""
 
 from __future__ import annotations
 
@@ -6,38 +7,46 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.engine.cards import render_result_text, render_text
-from bot.engine.service import Engine
+from bot.chat.conversation import Conversation, with_text
+from bot.chat.messages import HelpReply, Incoming, Reply
+from bot.chat.render_text import CONSOLE_HELP, render_reply
 
-HELP = """claim-context console. Paste a headline, a message or a link and get what is known about it.
-Commands: /sources <claim id>  /about  /help  /quit
-Example: US intelligence claims Iran paid Taliban to kill American troops"""
+PLATFORM = "console"
 
 
-async def answer(line: str, engine: Engine, resolver=None) -> str:
-    """One reply for one input line (commands or a message to check)."""
+class ConsoleResponder:
+    def __init__(self) -> None:
+        self.out: list[str] = []
+
+    async def reply(self, reply: Reply) -> None:
+        self.out.append(render_reply(reply))
+
+    async def post(self, chat_id: str, reply: Reply) -> bool:
+        return False  # the console is one chat
+
+
+async def answer(line: str, conversation: Conversation) -> str:
+    """One reply for one input line (a command or a message to check)."""
     line = line.strip()
     if not line:
         return ""
-    if line in ("/help", "/start"):
-        return HELP
-    if line == "/about":
-        a = engine.about()
-        return (f"{a['claims']} claims ({a['curated_claims']} curated), {a['outlet_domains']} outlet domains; "
-                f"last reviewed {a['last_reviewed']}.\nSources:\n" + "\n".join(f"- {s}" for s in a["sources"]))
-    if line.startswith("/sources"):
-        arg = line.removeprefix("/sources").strip()
-        card = engine.card(arg) if arg else None
-        if card is None and arg:
-            found = engine.search(arg, limit=1)
-            card = engine.card(found.matches[0].id) if found.matches else None
-        return render_text(card) if card else "Give a claim id, e.g. /sources iran-taliban-bounties-2020"
-    return render_result_text(await engine.check_message(line, resolver))
+    out = ConsoleResponder()
+    msg = Incoming(platform=PLATFORM, chat_id="console", user_id="console", text=line)
+    command, _, arg = line.partition(" ")
+    if command in ("/help", "/start"):
+        await out.reply(HelpReply())
+    elif command == "/about":
+        await conversation.about(out)
+    elif command == "/sources":
+        await conversation.sources(msg, out, arg)
+    else:
+        await conversation.answer(with_text(msg, line), out)
+    return "\n\n".join(out.out)
 
 
-async def run_console(engine: Engine, resolver=None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def run_console(conversation: Conversation, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     interactive = stdin.isatty()
-    print(HELP, file=stdout)
+    print(CONSOLE_HELP, file=stdout)
     loop = asyncio.get_running_loop()
     while True:
         if interactive:
@@ -45,7 +54,7 @@ async def run_console(engine: Engine, resolver=None, stdin: TextIO = sys.stdin, 
         line = await loop.run_in_executor(None, stdin.readline)
         if not line or line.strip() in ("/quit", "/exit"):
             break
-        reply = await answer(line, engine, resolver)
+        reply = await answer(line, conversation)
         if reply:
             print(reply, file=stdout, flush=True)
             if not interactive:

@@ -28,19 +28,20 @@ async def run(settings: Settings) -> int:
     state = StateStore(settings.state_path)
     try:
         if settings.telegram_token:
-            from bot.adapters.telegram_bot import run_telegram
+            from bot.adapters.telegram import run_telegram
 
             log.info("starting Telegram adapter")
             tasks.append(asyncio.create_task(run_telegram(settings, engine, state, resolver, stop)))
         if settings.discord_token:
-            from bot.adapters.discord_bot import run_discord
+            from bot.adapters.discord import run_discord
 
             log.info("starting Discord adapter")
             tasks.append(asyncio.create_task(run_discord(settings, engine, state, resolver, stop)))
         if not tasks:
             from bot.adapters.console import run_console
+            from bot.chat.conversation import Conversation
 
-            await run_console(engine, resolver)
+            await run_console(Conversation(engine, state, resolver))
             return 0
         done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         stop.set()

@@ -1,39 +1,13 @@
-"""The platform-neutral card model and its plain-text rendering.
+"""The platform-neutral card model: what the engine knows about a claim, with no presentation.
 
-The engine builds a `Card`; each front end renders it (plain text here for the console and
-`check`, Telegram HTML and Discord embeds in their adapters).
+The engine builds a `Card`; the chat layer lays it out once (bot/chat/layout.py) and each front end
+renders that layout (plain text, Telegram HTML, Discord embeds).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-STATUS_LABELS: dict[str, str] = {
-    "true": "True",
-    "mostly-true": "Mostly true",
-    "misleading": "Misleading",
-    "disputed": "Disputed",
-    "unproven": "Unproven",
-    "unverified": "Unverified",
-    "false": "False",
-    "fact-checked": "Fact-checked",  # imported ClaimReview items: see the rating
-}
-
-SOURCING_LABELS: dict[str, str] = {
-    "anonymous-officials": "anonymous officials",
-    "anonymous-sources": "anonymous sources",
-    "named-officials": "named officials",
-    "official-statement": "official statement",
-    "official-report": "official report",
-    "documents": "documents",
-    "court-records": "court records",
-    "investigation": "investigative reporting",
-    "eyewitnesses": "eyewitnesses",
-    "social-media": "social media posts",
-    "unknown": "unknown",
-}
-
 
 @dataclass(frozen=True)
 class Source:
@@ -88,7 +62,7 @@ class Card:
     decision: str  # "match" | "related"
     confidence: float  # 0..1
     first_report: Source | None = None
-    sourcing: str = ""  # a SOURCING_LABELS key
+    sourcing: str = ""  # one of knowledge.SOURCINGS
     sourcing_detail: str = ""
     sourcing_notes: str = ""
     denials: tuple[Source, ...] = ()
@@ -97,14 +71,6 @@ class Card:
     related: tuple[RelatedClaim, ...] = ()
     outlet: OutletNote | None = None
     last_reviewed: str = ""
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status.capitalize())
-
-    @property
-    def sourcing_label(self) -> str:
-        return SOURCING_LABELS.get(self.sourcing, self.sourcing)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,103 +105,3 @@ class CheckResult:
             "link": self.link,
             "reason": self.reason,
         }
-
-
-def source_line(s: Source) -> str:
-    """One line for a cited item: 'date, outlet: summary ("headline")'."""
-    head = ", ".join(x for x in (s.date, s.who or s.outlet) if x)
-    body = s.summary
-    if s.who and s.outlet:
-        body = f"{body} (reported by {s.outlet})" if body else f"reported by {s.outlet}"
-    if s.headline:
-        body = f"{body} \u201c{s.headline}\u201d" if body else f"\u201c{s.headline}\u201d"
-    line = f"{head}: {body}" if head and body else head or body
-    return f"{line} {s.url}".rstrip() if s.url else line
-
-
-def fact_check_line(f: FactCheck) -> str:
-    parts = [f"{f.publisher}: {f.rating}"]
-    if f.date:
-        parts.append(f"({f.date})")
-    if f.headline:
-        parts.append(f"\u201c{f.headline}\u201d")
-    if f.url:
-        parts.append(f.url)
-    return " ".join(parts)
-
-
-def outlet_lines(o: OutletNote) -> list[str]:
-    lines = [f"{o.name} ({o.domain})"]
-    if o.ownership:
-        lines.append(f"Ownership: {o.ownership}. {o.ownership_note}".rstrip())
-        if o.ownership_citation:
-            lines.append(f"  Source: {o.ownership_citation}")
-    if o.rsp_label:
-        year = f", last discussed {o.rsp_year}" if o.rsp_year else ""
-        lines.append(f"Wikipedia perennial sources: {o.rsp_label}{year}.")
-        if o.rsp_summary:
-            lines.append(f"  {o.rsp_summary}")
-        lines.append(f"  (Wikipedia, CC BY-SA 4.0: {o.rsp_link})")
-    return lines
-
-
-def render_text(card: Card) -> str:
-    """Plain text for the console adapter and `check`."""
-    lines = [f"CLAIM: {card.statement}", f"STATUS: {card.status_label}. {card.status_note}".rstrip()]
-    if card.decision == "related":
-        lines.append("(Related known claim: your message is on the same topic but is not this claim.)")
-    fr = card.first_report
-    if fr:
-        lines.append("")
-        lines.append(f"First reported: {source_line(fr)}")
-        if card.sourcing:
-            detail = f" ({card.sourcing_detail})" if card.sourcing_detail else ""
-            lines.append(f"Sourcing: {card.sourcing_label}{detail}")
-    if card.sourcing_notes:
-        lines.append(f"Sourcing notes: {card.sourcing_notes}")
-    for title, items in (("Denials and disputes", card.denials), ("Later developments", card.developments)):
-        if items:
-            lines.append("")
-            lines.append(f"{title}:")
-            lines.extend(f"- {source_line(s)}" for s in items)
-    if card.fact_checks:
-        lines.append("")
-        lines.append("Fact-checks:")
-        lines.extend(f"- {fact_check_line(f)}" for f in card.fact_checks)
-    if card.related:
-        lines.append("")
-        lines.append("Related claims:")
-        lines.extend(f"- [{r.id}] {r.statement} ({STATUS_LABELS.get(r.status, r.status)})" for r in card.related)
-    if card.outlet:
-        lines.append("")
-        lines.append("About the outlet:")
-        lines.extend(outlet_lines(card.outlet))
-    lines.append("")
-    footer = f"Match confidence: {card.confidence:.0%}"
-    if card.last_reviewed:
-        footer += f" | Last reviewed: {card.last_reviewed}"
-    lines.append(f"{footer} | id: {card.claim_id}")
-    return "\n".join(lines)
-
-
-def render_result_text(result: CheckResult) -> str:
-    """Plain text answer for a whole check: the card, or a plain 'not known' with the outlet note."""
-    if result.card is not None:
-        text = render_text(result.card)
-        if result.outlet and result.card.outlet is None:
-            text += "\n\nAbout the outlet:\n" + "\n".join(outlet_lines(result.outlet))
-        return text
-    lines = ["No known claim matches this message."]
-    if result.outlet:
-        lines.append("")
-        lines.append("About the outlet:")
-        lines.extend(outlet_lines(result.outlet))
-    lines.append("")
-    lines.append(NOT_FOUND_HINT)
-    return "\n".join(lines)
-
-
-NOT_FOUND_HINT = (
-    "If you think this claim deserves context, report it to the curators: "
-    "use the 'Wrong match' button on a card, or open an issue in the knowledge repository."
-)

@@ -13,15 +13,17 @@ from typing import Any
 
 import yaml
 
-from bot.engine.cards import SOURCING_LABELS, STATUS_LABELS
-
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URL_FIELD_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 LANG_RE = re.compile(r"^[a-z]{2}$")
-STATUSES = tuple(k for k in STATUS_LABELS if k != "fact-checked")
-SOURCINGS = tuple(SOURCING_LABELS)
+# The schema's vocabularies. Imported ClaimReview items whose rating maps to none of STATUSES get
+# IMPORTED_STATUS; presentation labels for all of them live in bot/chat/layout.py.
+STATUSES = ("true", "mostly-true", "misleading", "disputed", "unproven", "unverified", "false")
+IMPORTED_STATUS = "fact-checked"
+SOURCINGS = ("anonymous-officials", "anonymous-sources", "named-officials", "official-statement", "official-report",
+             "documents", "court-records", "investigation", "eyewitnesses", "social-media", "unknown")
 ROLES = ("actor", "target", "place", "subject")
 ENTITY_KINDS = ("country", "organisation", "person")
 OWNERSHIP = ("state-owned", "state-funded", "state-controlled", "party-owned", "public-broadcaster", "private")

@@ -7,7 +7,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.engine.cards import Card, CheckResult, FactCheck, Match, OutletNote, RelatedClaim, Source
 from bot.engine.matcher import Decision, Matcher
@@ -16,10 +16,9 @@ from bot.engine.outlets import RSP_PAGE, host_suffixes
 from bot.engine.store import SCHEMA_VERSION
 from bot.engine.urls import find_urls
 
-if TYPE_CHECKING:  # links are optional at call time: pass a resolver to follow URLs
-    from bot.links import LinkResolver
-
 MAX_TEXT = 4096  # longer messages are cut before matching: no chat platform sends more
+MAX_CANDIDATES = 7  # a message and what its link's page says about itself (ClaimReviews, headlines)
+_ORDER = {"match": 2, "related": 1, "none": 0}
 
 
 def _source(d: dict[str, Any]) -> Source:
@@ -91,32 +90,20 @@ class Engine:
         outlet = self.outlet_for_url(urls[0]) if urls else None
         return self._result(text, self.matcher.decide(text, limit), limit, outlet)
 
-    async def check_message(self, text: str, resolver: "LinkResolver | None" = None, *, limit: int = 5) -> CheckResult:
-        """Like `check`, but the first URL is fetched through `resolver`; its headlines, any ClaimReview on the
-        page, and the message text are matched, and the best-supported answer wins."""
+    def check_candidates(self, text: str, candidates: list[str], *, limit: int = 5, url: str = "",
+                         final_url: str = "", link: dict[str, Any] | None = None) -> CheckResult:
+        """Match a message whose link was fetched: the message text and the page's candidates (its ClaimReviews,
+        its headlines) are matched in this one call, and the best-supported answer wins. `url` is the link as
+        shared, `final_url` where it led (its outlet note wins), `link` the page fields shown to the user."""
         text = (text or "")[:MAX_TEXT]
-        urls = find_urls(text)
-        if not urls or resolver is None:
-            return self.check(text, limit=limit)
-        url = urls[0]
-        outlet = self.outlet_for_url(url)
-        fetched = await resolver.resolve(url)
-        link: dict[str, Any] = fetched.to_dict()
-        candidates = [text]
-        if fetched.ok and fetched.page is not None:
-            page = fetched.page
-            candidates += [cr.claim_reviewed for cr in page.claim_reviews if cr.claim_reviewed]
-            candidates += page.headline_candidates()[:3]
-            if page.final_url and page.final_url != url:
-                outlet = self.outlet_for_url(page.final_url) or outlet
         best: Decision | None = None
-        order = {"match": 2, "related": 1, "none": 0}
-        for candidate in candidates:
-            d = self.matcher.decide(candidate, limit)
-            key = (order[d.decision], d.confidence)
-            if best is None or key > (order[best.decision], best.confidence):
+        for candidate in [text, *candidates][:MAX_CANDIDATES]:
+            d = self.matcher.decide(candidate[:MAX_TEXT], limit)
+            if best is None or (_ORDER[d.decision], d.confidence) > (_ORDER[best.decision], best.confidence):
                 best = d
         assert best is not None
+        outlet = (self.outlet_for_url(final_url) if final_url and final_url != url else None) or (
+            self.outlet_for_url(url) if url else None)
         result = self._result(text, best, limit, outlet)
         result.link = link
         return result

@@ -994,7 +994,7 @@ class BotHarness:
                         discord_sharded=self.sharded, allow_private_fetch=True)
 
     async def start(self, *, timeout: float = 15.0) -> "BotHarness":
-        from bot.adapters import discord_bot
+        from bot.adapters.discord import client as discord_bot
         from bot.engine.service import Engine
         from bot.state import StateStore
 
@@ -1005,8 +1005,23 @@ class BotHarness:
         self.stop = asyncio.Event()
         settings = self.settings()
         clients: list[Any] = []
+        self.handled = 0
+
+        def watch(client: Any) -> None:
+            """Count user messages the client has fully handled (the bot keeps no such counter itself)."""
+            handle = client._handle_message
+
+            async def counted(message: Any, *, edited: bool) -> None:
+                try:
+                    await handle(message, edited=edited)
+                finally:
+                    if not message.author.bot:
+                        self.handled += 1
+            client._handle_message = counted
+            clients.append(client)
+
         self._task = asyncio.create_task(discord_bot.run_discord(
-            settings, self.engine, self.state, self.resolver, self.stop, on_client=clients.append,
+            settings, self.engine, self.state, self.resolver, self.stop, on_client=watch,
             guild_ready_timeout=0.05, **self.client_options))
 
         async def wait_ready() -> None:

@@ -701,7 +701,7 @@ class FakeTelegram:
 
 
 class BotUnderTest:
-    """The real Application (bot.adapters.telegram_bot) running in polling mode against a FakeTelegram,
+    """The real Application (bot.adapters.telegram) running in polling mode against a FakeTelegram,
     driven exactly as `python -m bot run` drives it (run_telegram with a stop event)."""
 
     def __init__(self, fake: FakeTelegram, settings: Any, engine: Any, state: Any, resolver: Any = None, *,
@@ -713,7 +713,7 @@ class BotUnderTest:
         self._stop: asyncio.Event | None = None
 
     async def start(self, timeout: float = 10.0) -> "BotUnderTest":
-        from bot.adapters.telegram_bot import build_application, run_telegram
+        from bot.adapters.telegram import build_application, run_telegram
 
         self._stop = asyncio.Event()
         self.app = build_application(self.settings, self.engine, self.state, self.resolver, limiter=self.limiter)
@@ -753,7 +753,7 @@ class BotUnderTest:
 
     @property
     def adapter(self) -> Any:
-        return self.app.bot_data["adapter"]
+        return self.app.bot_data["handlers"].conversation
 
     async def __aenter__(self) -> "BotUnderTest":
         return await self.start()

@@ -1,4 +1,4 @@
-"""Cards as Discord embeds, within Discord's documented limits. Pure functions: no network, no client.
+"""The chat layer's layout as Discord embeds, within Discord's documented limits. Pure functions.
 
 Limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits): title 256,
 description 4096, 25 fields, field name 256, field value 1024, footer 2048, author name 256, and 6000
@@ -8,12 +8,17 @@ characters in total across all embeds of one message; at most 10 embeds; content
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import discord
 
-from bot.engine.cards import (NOT_FOUND_HINT, STATUS_LABELS, Card, CheckResult, OutletNote, fact_check_line,
-                              outlet_lines, source_line)
+from bot.chat import texts
+from bot.chat.layout import (NO_MATCH, NOT_FOUND_HINT, RELATED_NOTE, Line, Section, Span, about_sections, card_sections,
+                             flag_lines, footer, outlet_lines, related_sections, settings_rows, sources_sections,
+                             status_label)
+from bot.chat.messages import Notice
+from bot.engine.cards import Card, CheckResult, OutletNote
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -34,14 +39,8 @@ CHECKED_PREFIX = "Checked: "
 CHECKED_ECHO_MAX = 200  # the echoed message in the card's author line
 
 STATUS_COLOURS: dict[str, int] = {
-    "true": 0x2E7D32,
-    "mostly-true": 0x689F38,
-    "misleading": 0xEF6C00,
-    "disputed": 0xF9A825,
-    "unproven": 0x757575,
-    "unverified": 0x9E9E9E,
-    "false": 0xC62828,
-    "fact-checked": 0x5865F2,
+    "true": 0x2E7D32, "mostly-true": 0x689F38, "misleading": 0xEF6C00, "disputed": 0xF9A825,
+    "unproven": 0x757575, "unverified": 0x9E9E9E, "false": 0xC62828, "fact-checked": 0x5865F2,
 }
 NO_MATCH_COLOUR = 0x546E7A
 INFO_COLOUR = 0x5865F2
@@ -52,17 +51,22 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + ELLIPSIS
 
 
+# Discord's markdown specials, escaped one character at a time so that unescape is an exact inverse.
+_MARKDOWN = re.compile(r"([\\*_`~|>#\-\[\]()])")
+_MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]{17,20})")
+
+
 def escape_user_text(text: str, limit: int | None = None) -> str:
     """User text we echo: markdown and mentions neutralised (allowed_mentions none is the second guard).
-
-    Truncate before escaping would leave a dangling backslash-less marker; escape first, then cut on a
-    boundary that does not split an escape sequence."""
-    out = discord.utils.escape_mentions(discord.utils.escape_markdown(text or "", ignore_links=False))
-    out = out.replace("\n", " ").strip()
+    Every special character gets one backslash and every `@` of a mention a zero-width space, so
+    `unescape_user_text` recovers the text exactly; a cut never splits an escape."""
+    out = _MARKDOWN.sub(r"\\\1", (text or "").replace("\u200b", "").replace("\n", " ").strip())
+    out = _MENTION.sub("@\u200b\\1", out)
     if limit is not None and len(out) > limit:
         cut = out[: limit - 1]
-        cut = cut[:-1] if cut.endswith("\\") else cut
-        out = cut.rstrip() + ELLIPSIS
+        if len(cut) - len(cut.rstrip("\\")) & 1:  # an odd run of backslashes at the end: one escape was cut
+            cut = cut[:-1]
+        out = cut + ELLIPSIS
     return out
 
 
@@ -70,14 +74,30 @@ _UNESCAPE_RE = re.compile(r"\\([\\*_`~|>#\-\[\]()])")
 
 
 def unescape_user_text(text: str) -> str:
-    """Inverse of `escape_user_text` for the echo (zero-width spaces from escape_mentions are dropped)."""
-    text = text.replace("\u200b", "")
-    return _UNESCAPE_RE.sub(r"\1", text).removesuffix(ELLIPSIS)
+    """Inverse of `escape_user_text` for the echo (the zero-width spaces it added are dropped)."""
+    return _UNESCAPE_RE.sub(r"\1", text.replace("\u200b", "").removesuffix(ELLIPSIS))
 
 
 def _kb(text: str) -> str:
     """Curated knowledge text: escaped so stray markdown in a headline cannot restyle the card."""
     return discord.utils.escape_markdown(text or "", ignore_links=True)
+
+
+def span_md(s: Span) -> str:
+    text = _kb(s.text)
+    if s.code:
+        return "`" + s.text.replace("`", "'") + "`"
+    if s.href:
+        return f"[{text}]({s.href.replace(')', '%29')})"
+    if s.bold:
+        return f"**{text}**"
+    if s.italic and text.strip():
+        return f"*{text}*"
+    return text
+
+
+def line_md(line: Line) -> str:
+    return "".join(span_md(s) for s in line)
 
 
 def _join_lines(lines: Sequence[str], limit: int, more_hint: str = "") -> str:
@@ -99,6 +119,10 @@ def _join_lines(lines: Sequence[str], limit: int, more_hint: str = "") -> str:
         out.append(piece)
         used += need
     return "\n".join(out)
+
+
+def section_lines(section: Section) -> list[str]:
+    return [("\u2022 " if section.bullets else "") + line_md(line) for line in section.lines]
 
 
 def embed_size(embed: discord.Embed) -> int:
@@ -138,8 +162,7 @@ def fit_embeds(embeds: list[discord.Embed]) -> list[discord.Embed]:
                 if best is None or len(f.value or "") > best[0]:
                     best = (len(f.value or ""), e, i)
         if best is None or best[0] <= 20:
-            # Nothing long left: drop trailing fields, then trailing embeds.
-            last = embeds[-1]
+            last = embeds[-1]  # nothing long left: drop trailing fields, then trailing embeds
             if last.fields:
                 last.remove_field(len(last.fields) - 1)
             elif len(embeds) > 1:
@@ -165,60 +188,51 @@ def status_colour(status: str) -> int:
     return STATUS_COLOURS.get(status, NO_MATCH_COLOUR)
 
 
-def _outlet_text(o: OutletNote) -> str:
-    return _kb("\n".join(outlet_lines(o)))
+def _echo(e: discord.Embed, checked_text: str) -> None:
+    if checked_text:
+        e.set_author(name=CHECKED_PREFIX + escape_user_text(checked_text, CHECKED_ECHO_MAX))
+
+
+def _add_sections(e: discord.Embed, sections: Iterable[Section], *, split: bool = False) -> None:
+    """Each titled section as a field; with `split`, long sections become several fields instead of a cut."""
+    for section in sections:
+        if not section.title or not section.lines:
+            continue
+        lines = section_lines(section)
+        if not split:
+            hint = " (see Related)" if section.key == "related" else " (see Sources)"
+            e.add_field(name=section.title, value=_join_lines(lines, FIELD_VALUE_MAX, hint), inline=False)
+            continue
+        chunk: list[str] = []
+        part = 1
+        for line in (truncate(x, FIELD_VALUE_MAX) for x in lines):
+            if chunk and len("\n".join(chunk + [line])) > FIELD_VALUE_MAX:
+                e.add_field(name=section.title if part == 1 else f"{section.title} ({part})", value="\n".join(chunk), inline=False)
+                chunk, part = [], part + 1
+            chunk.append(line)
+        if chunk:
+            e.add_field(name=section.title if part == 1 else f"{section.title} ({part})", value="\n".join(chunk), inline=False)
 
 
 def card_embed(card: Card, *, checked_text: str = "", outlet: OutletNote | None = None) -> discord.Embed:
-    """The context card: title = the claim, colour = its status; fields per section."""
-    desc = [f"**{card.status_label}.** {_kb(card.status_note)}".strip()]
+    """The context card: title = the claim, colour = its status; a field per section."""
+    desc = [f"**{status_label(card.status)}.** {_kb(card.status_note)}".strip()]
     if card.decision == "related":
-        desc.insert(0, "*Related known claim: your message is on the same topic but is not this claim.*")
+        desc.insert(0, f"*{RELATED_NOTE}*")
     e = discord.Embed(title=truncate(card.statement, TITLE_MAX), description=truncate("\n".join(desc), DESCRIPTION_MAX),
                       colour=status_colour(card.status))
-    if checked_text:
-        e.set_author(name=CHECKED_PREFIX + escape_user_text(checked_text, CHECKED_ECHO_MAX))
-    fr = card.first_report
-    if fr or card.sourcing_notes:
-        lines = []
-        if fr:
-            lines.append(_kb(source_line(fr)))
-            if card.sourcing:
-                detail = f" ({_kb(card.sourcing_detail)})" if card.sourcing_detail else ""
-                lines.append(f"**Sourcing:** {_kb(card.sourcing_label)}{detail}")
-        if card.sourcing_notes:
-            lines.append(f"**Notes:** {_kb(card.sourcing_notes)}")
-        e.add_field(name="First report", value=_join_lines(lines, FIELD_VALUE_MAX), inline=False)
-    more = " (see Sources)"
-    if card.denials:
-        e.add_field(name="Denials and disputes", value=_join_lines([f"\u2022 {_kb(source_line(s))}" for s in card.denials], FIELD_VALUE_MAX, more), inline=False)
-    if card.fact_checks:
-        e.add_field(name="Fact-checks", value=_join_lines([f"\u2022 {_kb(fact_check_line(f))}" for f in card.fact_checks], FIELD_VALUE_MAX, more), inline=False)
-    if card.developments:
-        e.add_field(name="Later developments", value=_join_lines([f"\u2022 {_kb(source_line(s))}" for s in card.developments], FIELD_VALUE_MAX, more), inline=False)
-    if card.related:
-        e.add_field(name="Related claims", value=_join_lines(
-            [f"\u2022 `{r.id}` {_kb(r.statement)} ({STATUS_LABELS.get(r.status, r.status)})" for r in card.related],
-            FIELD_VALUE_MAX, " (see Related)"), inline=False)
-    note = card.outlet or outlet
-    if note:
-        e.add_field(name="About the outlet", value=truncate(_outlet_text(note), FIELD_VALUE_MAX), inline=False)
-    footer = f"Match confidence: {card.confidence:.0%}"
-    if card.last_reviewed:
-        footer += f" | Last reviewed: {card.last_reviewed}"
-    e.set_footer(text=f"{footer} | id: {card.claim_id}")
+    _echo(e, checked_text)
+    _add_sections(e, (s for s in card_sections(card, outlet) if s.key not in ("claim", "footer")))
+    e.set_footer(text=footer(card))
     return e
 
 
 def no_match_embed(result: CheckResult, *, checked_text: str = "") -> discord.Embed:
-    e = discord.Embed(title="No known claim matches this message", description=NOT_FOUND_HINT, colour=NO_MATCH_COLOUR)
-    if checked_text:
-        e.set_author(name=CHECKED_PREFIX + escape_user_text(checked_text, CHECKED_ECHO_MAX))
-    if result.matches:
-        e.add_field(name="Closest known claims (not a match)", value=_join_lines(
-            [f"\u2022 `{m.id}` {_kb(m.claim)}" for m in result.matches[:5]], FIELD_VALUE_MAX), inline=False)
+    e = discord.Embed(title=NO_MATCH.rstrip("."), description=NOT_FOUND_HINT, colour=NO_MATCH_COLOUR)
+    _echo(e, checked_text)
     if result.outlet:
-        e.add_field(name="About the outlet", value=truncate(_outlet_text(result.outlet), FIELD_VALUE_MAX), inline=False)
+        e.add_field(name="About the outlet", value=truncate("\n".join(line_md(x) for x in outlet_lines(result.outlet)),
+                                                            FIELD_VALUE_MAX), inline=False)
     return e
 
 
@@ -240,32 +254,14 @@ _FOOTER_ID_RE = re.compile(r"\bid: ([a-z0-9][a-z0-9-]*)$")
 
 
 def claim_id_of(embed: discord.Embed) -> str | None:
-    text = embed.footer.text if embed.footer else None
-    m = _FOOTER_ID_RE.search(text or "")
+    m = _FOOTER_ID_RE.search(embed.footer.text if embed.footer and embed.footer.text else "")
     return m.group(1) if m else None
 
 
 def sources_embeds(card: Card) -> list[discord.Embed]:
     """Every cited item with its link: the full list the card only summarises."""
     e = discord.Embed(title=truncate(f"Sources: {card.statement}", TITLE_MAX), colour=status_colour(card.status))
-    sections: list[tuple[str, list[str]]] = []
-    if card.first_report:
-        sections.append(("First report", [_kb(source_line(card.first_report))]))
-    sections.append(("Denials and disputes", [_kb(source_line(s)) for s in card.denials]))
-    sections.append(("Fact-checks", [_kb(fact_check_line(f)) for f in card.fact_checks]))
-    sections.append(("Later developments", [_kb(source_line(s)) for s in card.developments]))
-    for name, lines in sections:
-        # One field per chunk of whole lines so long lists are split rather than cut.
-        chunk: list[str] = []
-        part = 1
-        for line in lines:
-            line = truncate(f"\u2022 {line}", FIELD_VALUE_MAX)
-            if chunk and len("\n".join(chunk + [line])) > FIELD_VALUE_MAX:
-                e.add_field(name=name if part == 1 else f"{name} ({part})", value="\n".join(chunk), inline=False)
-                chunk, part = [], part + 1
-            chunk.append(line)
-        if chunk:
-            e.add_field(name=name if part == 1 else f"{name} ({part})", value="\n".join(chunk), inline=False)
+    _add_sections(e, sources_sections(card), split=True)
     if not e.fields:
         e.description = "No sources are recorded for this claim."
     e.set_footer(text=f"id: {card.claim_id}")
@@ -274,30 +270,40 @@ def sources_embeds(card: Card) -> list[discord.Embed]:
 
 def related_embeds(card: Card) -> list[discord.Embed]:
     e = discord.Embed(title=truncate(f"Related to: {card.statement}", TITLE_MAX), colour=status_colour(card.status))
-    if card.related:
-        e.description = _join_lines([f"\u2022 `{r.id}` {_kb(r.statement)} ({STATUS_LABELS.get(r.status, r.status)})"
-                                     for r in card.related], DESCRIPTION_MAX)
-    else:
-        e.description = "No related claims are recorded."
+    related = [s for s in related_sections(card) if s.key == "related"]
+    e.description = (_join_lines(section_lines(related[0]), DESCRIPTION_MAX) if card.related
+                     else "No related claims are recorded.")
     e.set_footer(text=f"id: {card.claim_id}")
     return fit_embeds([e])
 
 
 def about_embeds(info: dict[str, Any]) -> list[discord.Embed]:
-    e = discord.Embed(title="About claim-context", colour=INFO_COLOUR,
-                      description="Answers a claim or a link with what is known about it: first report and its sourcing, "
-                                  "denials, fact-checks, later developments, related claims, and a note on the outlet.")
-    for key, value in info.items():
-        if isinstance(value, (list, tuple)):
-            text = "\n".join(f"\u2022 {_kb(str(v))}" for v in value) or "-"
-        elif isinstance(value, dict):
-            text = "\n".join(f"{_kb(str(k))}: {_kb(str(v))}" for k, v in value.items()) or "-"
-        else:
-            text = _kb(str(value)) or "-"
+    sections = about_sections(info)
+    e = discord.Embed(title="About claim-context", colour=INFO_COLOUR, description=texts.INTRO)
+    for s in sections[1:]:
         if len(e.fields) < FIELDS_MAX:
-            e.add_field(name=truncate(str(key).replace("_", " ").capitalize(), FIELD_NAME_MAX), value=text, inline=False)
+            e.add_field(name=truncate(s.title or "Knowledge base", FIELD_NAME_MAX),
+                        value=_join_lines(section_lines(s), FIELD_VALUE_MAX) or "-", inline=False)
     e.set_footer(text="Commands: /check, /sources, /about; right-click a message > Apps > Check claim")
     return fit_embeds([e])
+
+
+def flags_embeds(flags: Iterable[dict[str, Any]]) -> list[discord.Embed]:
+    lines = [line_md(x) for x in flag_lines(flags)]
+    e = discord.Embed(title="Recent flags in this server", colour=INFO_COLOUR,
+                      description=_join_lines(lines, DESCRIPTION_MAX) if lines else "Nothing flagged yet.")
+    return fit_embeds([e])
+
+
+def settings_text(s: Any, saved: bool = False) -> str:
+    rows = settings_rows(s, log_label="Log channel", log_value=f"<#{s.log_chat_id}>" if s.log_chat_id else "")
+    head = [f"**{texts.SAVED}**"] if saved else []
+    return truncate("\n".join(head + [f"{label}: **{_kb(value)}**" for label, value in rows]), CONTENT_MAX)
+
+
+def notice_text(n: Notice) -> str:
+    author = escape_user_text(n.author, 80) if n.author else "someone"
+    return truncate(f"Known claim posted by {author} in {n.chat_title}: {n.message_link}", CONTENT_MAX)
 
 
 def choice_name(claim_id: str, statement: str) -> str:
@@ -306,38 +312,3 @@ def choice_name(claim_id: str, statement: str) -> str:
     if len(tail) > CHOICE_NAME_MAX // 2:
         return truncate(statement or claim_id, CHOICE_NAME_MAX)
     return truncate(statement, CHOICE_NAME_MAX - len(tail)) + tail if statement else truncate(claim_id, CHOICE_NAME_MAX)
-
-
-def flags_embeds(flags: Iterable[dict[str, Any]]) -> list[discord.Embed]:
-    flags = list(flags)
-    e = discord.Embed(title="Recent flags in this server", colour=INFO_COLOUR)
-    if not flags:
-        e.description = "Nothing flagged yet."
-    else:
-        lines = []
-        for f in flags:
-            when = f.get("ts") or f.get("created") or ""
-            if isinstance(when, (int, float)):
-                when = f"<t:{int(when)}:R>"
-            link = f.get("message_link") or ""
-            parts = [str(when), f"`{f.get('claim_id', '?')}`", str(f.get("action", "")), str(f.get("reason", ""))]
-            if f.get("repeat_count"):
-                parts.append(f"seen {f['repeat_count']}x")
-            lines.append(" ".join(p for p in parts if p) + (f" {link}" if link else ""))
-        e.description = _join_lines(lines, DESCRIPTION_MAX)
-    return fit_embeds([e])
-
-
-def settings_text(s: Any) -> str:
-    """One line per moderation setting (a ChatSettings)."""
-    log = f"<#{s.log_chat_id}>" if s.log_chat_id else "not set"
-    quiet = f"{s.quiet_start:02d}:00-{s.quiet_end:02d}:00 UTC" if s.quiet_start is not None and s.quiet_end is not None else "off"
-    muted = ", ".join(f"`{m}`" for m in sorted(s.muted)) or "none"
-    return truncate("\n".join([
-        f"Auto-flagging: **{'on' if s.enabled else 'off'}**",
-        f"Mode: **{s.mode}**",
-        f"Log channel: {log}",
-        f"Cooldown: {s.cooldown_s / 3600:g} h",
-        f"Quiet hours: {quiet}",
-        f"Muted claims: {muted}",
-    ]), CONTENT_MAX)

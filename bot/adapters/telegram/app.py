@@ -1,0 +1,180 @@
+"""The Telegram adapter's application: python-telegram-bot v22 set up with our handlers, flood control and
+update ordering, run by polling or a webhook until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.error import NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults
+
+from bot.adapters.telegram.handlers import TelegramHandlers
+from bot.adapters.telegram.responder import NO_PREVIEW
+from bot.adapters.telegram.throttle import FloodLimiter, PerChatUpdateProcessor
+from bot.chat.conversation import Conversation
+from bot.config import Settings
+from bot.engine.service import Engine
+from bot.state import StateStore
+
+if TYPE_CHECKING:
+    from bot.links import LinkResolver
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.INLINE_QUERY, Update.CALLBACK_QUERY]
+# httpcore scans every pooled connection on each request; the flood limits cap useful parallelism far
+# below this anyway (30 messages/s overall), so a small pool is both enough and much cheaper under load.
+POOL_SIZE = 16
+
+PUBLIC_COMMANDS = [
+    BotCommand("check", "Context for a headline or link (or reply /check to a message)"),
+    BotCommand("sources", "Full sourcing list of a claim: /sources <claim id or text>"),
+    BotCommand("about", "Knowledge base size, last update, sources and licences"),
+    BotCommand("help", "What this bot does, with an example"),
+    BotCommand("start", "Start here"),
+]
+ADMIN_COMMANDS = PUBLIC_COMMANDS + [
+    BotCommand("moderation", "Group auto-moderation: on|off, mode, log, cooldown, quiet"),
+    BotCommand("mute", "Never auto-flag a claim in this group: /mute <claim id>"),
+    BotCommand("unmute", "Auto-flag a muted claim again: /unmute <claim id>"),
+    BotCommand("flags", "Recent auto-flags in this group"),
+]
+
+
+# --- logging: the token must never reach a log line ------------------------------------------------
+
+class _RedactToken(logging.Filter):
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed record is not ours to fix
+                return True
+            if self.token in message:
+                record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
+def _protect_logs(token: str) -> None:
+    # httpx logs every request URL (which contains the token) at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    redact = _RedactToken(token)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in handler.filters):
+            handler.addFilter(redact)
+    for name in ("telegram", "telegram.ext", "telegram.ext.Application", "telegram.ext.Updater", "telegram.Bot",
+                 "telegram.request", "httpx", __name__):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(redact)
+
+
+def _file_base_url(base_url: str) -> str:
+    """Telegram serves files from /file/bot<token>/...; derive that from an API base ending in /bot."""
+    if base_url.rstrip("/").endswith("/bot"):
+        return base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
+def build_application(settings: Settings, engine: Engine, state: StateStore, resolver: "LinkResolver | None", *,
+                      limiter: BaseRateLimiter | None = None, concurrency: int = 256) -> Application:
+    """The PTB Application with every handler registered; nothing is started."""
+    if not settings.telegram_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    _protect_logs(settings.telegram_token)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
+        .rate_limiter(limiter or FloodLimiter())
+        .concurrent_updates(PerChatUpdateProcessor(concurrency))
+        .connection_pool_size(POOL_SIZE)
+        .pool_timeout(30)
+        .get_updates_read_timeout(40)
+    )
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url
+        builder = builder.base_url(base).base_file_url(_file_base_url(base))
+    app = builder.build()
+    handlers = TelegramHandlers(Conversation(engine, state, resolver))
+    app.bot_data["handlers"] = handlers
+    handlers.register(app)
+    return app
+
+
+async def _set_commands(app: Application) -> None:
+    try:
+        await app.bot.set_my_commands(PUBLIC_COMMANDS, scope=BotCommandScopeDefault())
+        await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeAllChatAdministrators())
+    except TelegramError as e:  # the bot works without the menu
+        log.warning("setMyCommands failed: %s", e)
+
+
+async def run_telegram(settings: Settings, engine: Engine, state: StateStore, resolver: "LinkResolver | None",
+                       stop_event: asyncio.Event | None = None, *, app: Application | None = None,
+                       poll_timeout: int = 30) -> None:
+    """Run until `stop_event` is set (or SIGINT/SIGTERM when no event is given); polling by default,
+    webhook mode when Settings.telegram_webhook_url is set. Shuts down gracefully: in-flight updates
+    finish and the last getUpdates offset is confirmed, so no update is lost or answered twice."""
+    app = app or build_application(settings, engine, state, resolver)
+    own_signals = stop_event is None
+    stop = stop_event or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if own_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+    delay = 1.0
+    while True:  # the API may be unreachable at start: retry instead of dying
+        try:
+            await app.initialize()
+            break
+        except NetworkError as e:
+            log.warning("Telegram is unreachable (%s); retrying in %.0fs", e, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+                return
+            except asyncio.TimeoutError:
+                delay = min(delay * 2, 60)
+    try:
+        await _set_commands(app)
+        assert app.updater is not None
+        if settings.telegram_webhook_url:
+            path = urlsplit(settings.telegram_webhook_url).path.lstrip("/")
+            await app.updater.start_webhook(
+                listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port, url_path=path,
+                webhook_url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret or None,
+                allowed_updates=ALLOWED_UPDATES)
+            log.info("Telegram adapter running (webhook on %s:%s)", settings.telegram_webhook_listen,
+                     settings.telegram_webhook_port)
+        else:
+            await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
+                                            drop_pending_updates=False)
+            log.info("Telegram adapter running (polling) as @%s", app.bot.username)
+        await app.start()
+        await stop.wait()
+    finally:
+        log.info("Telegram adapter stopping")
+        with contextlib.suppress(Exception):
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+        with contextlib.suppress(Exception):
+            if app.running:
+                await app.stop()
+        await app.shutdown()
+        if own_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)

@@ -1,0 +1,244 @@
+"""Telegram HTML rendering of the chat layer's layout (pure functions, no network).
+
+Every message is a list of lines, each a tuple of spans whose tags open and close inside the span.
+Escaping happens in one place (`span_html`), and pagination cuts only between lines (or, for one over-long
+line, between spans/words), so a cut never lands inside a tag. Lengths are counted the way Telegram counts
+them: visible text after entity parsing, in UTF-16 units. A card is at most MAX_PAGES messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from collections.abc import Iterable, Sequence
+
+from bot.chat import texts
+from bot.chat.commands import MODERATION_USAGE
+from bot.chat.layout import (Line, Section, Span, about_sections, card_sections, flag_lines, no_match_sections,
+                             related_sections, settings_rows, sourcing_label, sources_sections,
+                             status_label)
+from bot.chat.messages import CardReply, Notice
+from bot.engine.cards import Card, CheckResult
+from bot.engine.urlcheck import valid_http_url
+
+Seg = Span  # a Telegram line is made of the layout's spans
+MAX_MESSAGE = 4096  # Telegram: message text after entity parsing
+MAX_CALLBACK_DATA = 64  # bytes
+MAX_START_PAYLOAD = 64  # deep-link /start parameter: A-Za-z0-9_- only
+MAX_PAGES = 6  # a card never takes more messages than this; the rest is behind /sources
+MAX_SPAN = MAX_MESSAGE * MAX_PAGES  # longer text cannot be shown anyway: cut before splitting (bounded work)
+CUT = "\u2026 (cut: the full text is too long for a chat message)"
+BLANK: Line = (Span(""),)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def span_html(s: Span) -> str:
+    t = html.escape(s.text, quote=False)
+    if s.code:
+        t = f"<code>{t}</code>"
+    if s.href and valid_http_url(s.href):  # checked again here: Telegram rejects a whole message for one bad link
+        t = f'<a href="{html.escape(s.href, quote=True)}">{t}</a>'
+    if s.italic:
+        t = f"<i>{t}</i>"
+    if s.bold:
+        t = f"<b>{t}</b>"
+    return t
+
+
+seg_html = span_html
+
+
+def line_html(line: Line) -> str:
+    return "".join(span_html(s) for s in line)
+
+
+def line_len(line: Line) -> int:
+    return sum(utf16_len(s.text) for s in line)
+
+
+def to_html(lines: Iterable[Line]) -> str:
+    return "\n".join(line_html(line) for line in lines).strip()
+
+
+def _cut_text(text: str, limit: int) -> tuple[str, str]:
+    """Split text so the head has at most `limit` UTF-16 units, preferring a word boundary."""
+    units = 0
+    cut = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            break
+        cut = i + 1
+    else:
+        return text, ""
+    space = text.rfind(" ", 0, cut)
+    if space > cut // 2:
+        cut = space + 1
+    return text[:cut], text[cut:]
+
+
+def _split_line(line: Line, limit: int) -> list[Line]:
+    """A line longer than `limit` split into several lines, each within the limit."""
+    if line_len(line) <= limit:
+        return [line]
+    out: list[Line] = []
+    cur: list[Span] = []
+    room = limit
+    queue = [Span(s.text[:MAX_SPAN], s.bold, s.italic, s.code, s.href) for s in line]
+    while queue:
+        s = queue.pop(0)
+        n = utf16_len(s.text)
+        if n <= room:
+            cur.append(s)
+            room -= n
+            continue
+        if room < limit // 4 and cur:  # little room left: start a new line rather than a tiny fragment
+            out.append(tuple(cur))
+            cur, room = [], limit
+            queue.insert(0, s)
+            continue
+        head, tail = _cut_text(s.text, room)
+        cur.append(Span(head, s.bold, s.italic, s.code, s.href))
+        out.append(tuple(cur))
+        cur, room = [], limit
+        if tail:
+            queue.insert(0, Span(tail, s.bold, s.italic, s.code, s.href))
+    if cur:
+        out.append(tuple(cur))
+    return out
+
+
+def paginate(lines: Iterable[Line], limit: int = MAX_MESSAGE, max_pages: int | None = None) -> list[str]:
+    """HTML pages, each at most `limit` visible characters, cut at line boundaries; with `max_pages`, at most
+    that many, the last one ending with a note when text was left out."""
+    pages: list[list[Line]] = []
+    cur: list[Line] = []
+    used = 0
+    cut_short = False
+    for line in lines:
+        for piece in _split_line(line, limit):
+            n = line_len(piece)
+            add = n + (1 if cur else 0)  # the joining newline counts too
+            if cur and used + add > limit:
+                pages.append(cur)
+                cur, used, add = [], 0, n
+                if len(pages) == max_pages:
+                    cut_short = True
+                    break
+            cur.append(piece)
+            used += add
+        if cut_short:
+            break
+    if cur and not cut_short:
+        pages.append(cur)
+    if cut_short:
+        last = pages[-1]
+        while last and line_len(last[-1]) + utf16_len(CUT) + 1 > limit - sum(line_len(x) + 1 for x in last[:-1]):
+            last = last[:-1]
+        pages[-1] = [*last, (Span(CUT, italic=True),)]
+    out = [to_html(p) for p in pages]
+    return [p for p in out if p] or [""]
+
+
+# --- the layout as Telegram lines ----------------------------------------------------------------------
+
+def section_lines(sections: Sequence[Section]) -> list[Line]:
+    """Sections as Telegram lines: a bold title, bullet items, a blank line between sections."""
+    lines: list[Line] = []
+    for section in sections:
+        if not section.lines:
+            continue
+        if lines:
+            lines.append(BLANK)
+        body = list(section.lines)
+        if section.title and section.run_in:
+            body[0] = (Span(f"{section.title}: ", bold=True), *body[0])
+        elif section.title:
+            lines.append((Span(f"{section.title}:", bold=True),))
+        lines += [(Span("\u2022 "), *line) if section.bullets else line for line in body]
+    return lines
+
+
+def card_lines(card: Card, outlet: object = None) -> list[Line]:
+    return section_lines(card_sections(card, outlet))  # type: ignore[arg-type]
+
+
+def result_lines(result: CheckResult) -> list[Line]:
+    if result.card is not None:
+        return section_lines(card_sections(result.card, result.outlet))
+    return section_lines(no_match_sections(result))
+
+
+def notice_lines(n: Notice) -> list[Line]:
+    where = Span("the message", href=n.message_link) if valid_http_url(n.message_link) else Span(f"message {n.message_id}")
+    return [(Span(texts.KNOWN_CLAIM_POSTED.format(title=n.chat_title), bold=True), where),
+            (Span("\u201c" + n.excerpt + "\u201d", italic=True),), BLANK]
+
+
+def card_reply_lines(reply: CardReply) -> list[Line]:
+    return (notice_lines(reply.notice) if reply.notice else []) + result_lines(reply.result)
+
+
+def sources_lines(card: Card) -> list[Line]:
+    return section_lines(sources_sections(card))
+
+
+def related_lines(card: Card) -> list[Line]:
+    return section_lines(related_sections(card))
+
+
+def about_lines(about: dict) -> list[Line]:
+    return section_lines(about_sections(about))
+
+
+def settings_lines(settings: object, saved: bool) -> list[Line]:
+    head: list[Line] = [(Span(texts.SAVED, bold=True),)] if saved else []
+    return head + [(Span(f"{label}: ", bold=True), Span(value)) for label, value in settings_rows(settings)]
+
+
+def flags_lines(flags: list[dict]) -> list[Line]:
+    body = [(Span("\u2022 "), *line) for line in flag_lines(flags)] or [(Span(texts.NO_FLAGS),)]
+    return [(Span(texts.RECENT_FLAGS, bold=True),), *body]
+
+
+def help_html(username: str) -> str:
+    e = html.escape
+    return (f"<b>Claim Context</b> {e(texts.INTRO.removeprefix('Claim Context '))}\n\n"
+            "Send me a headline or a link, or use:\n"
+            "/check <i>headline or URL</i> (or reply /check to a message)\n"
+            "/sources <i>claim id or text</i> \u2014 the full sourcing list\n"
+            "/about \u2014 the knowledge base, its sources and licences\n\n"
+            f"<b>Example:</b> <code>/check {e(texts.EXAMPLE)}</code>\n\n"
+            f"In any chat you can also type <code>@{e(username)} headline</code> to share a card.\n"
+            "Group admins: /moderation, /mute, /unmute, /flags.")
+
+
+def moderation_help_html() -> str:
+    return "<b>Moderation commands</b> (group admins):\n" + "\n".join(html.escape(u) for u in MODERATION_USAGE)
+
+
+def one_line_summary(card: Card) -> str:
+    """Inline result description: status and sourcing on one line."""
+    parts = [status_label(card.status)]
+    fr = card.first_report
+    if fr and (fr.outlet or fr.date):
+        parts.append("first reported by " + ", ".join(x for x in (fr.outlet, fr.date) if x))
+    if card.sourcing:
+        parts.append(f"sourcing: {sourcing_label(card.sourcing)}")
+    return " \u00b7 ".join(parts).replace("\n", " ")
+
+
+def plain_text(lines: Iterable[Line]) -> str:
+    """The same content without markup: the fallback if Telegram ever rejects our HTML."""
+    return "\n".join("".join(s.text for s in line) for line in lines).strip()
+
+
+def short_hash(value: str, n: int = 16) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:n]
+
+
+def fits_callback(data: str) -> bool:
+    return 0 < len(data.encode("utf-8")) <= MAX_CALLBACK_DATA

@@ -1,0 +1,245 @@
+"""The platform-neutral conversation: every flow the bot has, written once.
+
+An adapter turns a platform event into an `Incoming` and calls one method here with a `Responder`; the
+conversation decides what to say and where (replies are neutral values, bot/chat/messages.py). Engine
+work runs in worker threads; state writes are single transactions in the StateStore.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from bot.chat import checking, texts
+from bot.chat.commands import parse_moderation
+from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsReply, HelpReply, Incoming,
+                               LogChatProbe, MuteReply, Notice, ReceiptKind, Receipt, Refusal, RefusalKind,
+                               Reply, Responder, SettingsReply, SourcesReply, RelatedReply)
+from bot.engine.cards import Card, CheckResult
+from bot.engine.service import Engine
+from bot.moderation import Moderation, SettingError
+from bot.state import StateStore
+
+if TYPE_CHECKING:
+    from bot.links import LinkResolver
+
+log = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 300  # of a flagged message, in a moderators' notice
+
+
+class Conversation:
+    def __init__(self, engine: Engine, state: StateStore, resolver: "LinkResolver | None" = None) -> None:
+        self.engine, self.state, self.resolver = engine, state, resolver
+        self.moderation = Moderation(state)
+
+    # -- engine calls (off the event loop) -------------------------------------------------------------
+    async def check(self, msg: Incoming) -> CheckResult:
+        return await checking.check(self.engine, msg.text, msg.links, self.resolver)
+
+    async def card(self, claim_id: str) -> Card | None:
+        return await asyncio.to_thread(self.engine.card, claim_id.strip()) if claim_id.strip() else None
+
+    async def card_for(self, text: str) -> Card | None:
+        """A claim id, or else the best match for the text."""
+        text = text.strip()
+        if not text:
+            return None
+        if " " not in text and (card := await self.card(text)) is not None:
+            return card
+        return (await asyncio.to_thread(self.engine.check, text)).card
+
+    async def search(self, text: str, limit: int = 10) -> list[Card]:
+        """Up to `limit` candidate claims' cards, best first (inline search: the user picks one to share)."""
+        def go() -> list[Card]:
+            found = self.engine.search(text, limit=limit)
+            cards = (self.engine.card(m.id, confidence=m.score, decision="match") for m in found.matches[:limit])
+            return [c for c in cards if c is not None]
+        return await asyncio.to_thread(go)
+
+    # -- asking ------------------------------------------------------------------------------------------
+    async def answer(self, msg: Incoming, out: Responder) -> None:
+        """A check someone asked for: a private message, a command, a mention. Never silent."""
+        await _asked(out, self._answer(msg, out))
+
+    async def _answer(self, msg: Incoming, out: Responder) -> None:
+        if not msg.text.strip() and not msg.links:
+            await out.reply(HelpReply("check"))
+            return
+        await out.reply(CardReply(await self.check(msg), checked_text=msg.text))
+
+    async def sources(self, msg: Incoming, out: Responder, arg: str, *, exact: bool = False) -> None:
+        """Every source of a claim named by id, or (not `exact`) of the best match for the text."""
+        async def go() -> None:
+            if not arg.strip():
+                await out.reply(HelpReply("sources"))
+                return
+            card = await (self.card(arg) if exact else self.card_for(arg))
+            if card is not None:
+                await out.reply(SourcesReply(card))
+            elif exact:
+                await out.reply(Refusal(RefusalKind.UNKNOWN_CLAIM, arg.strip()))
+            else:
+                await out.reply(CardReply(CheckResult(text=arg, decision="none")))
+        await _asked(out, go())
+
+    async def about(self, out: Responder) -> None:
+        await _asked(out, self._about(out))
+
+    async def _about(self, out: Responder) -> None:
+        await out.reply(AboutReply(await asyncio.to_thread(self.engine.about)))
+
+    # -- group auto-moderation -------------------------------------------------------------------------
+    async def moderate(self, msg: Incoming, out: Responder) -> None:
+        """A group message nobody asked about: engine check -> Moderation.decide -> reply / notify / nothing.
+        Silent on failure: a group is never told about our errors."""
+        try:
+            await self._moderate(msg, out)
+        except Exception:
+            log.exception("moderation of %s/%s failed", msg.chat_id, msg.message_id)
+
+    async def _moderate(self, msg: Incoming, out: Responder) -> None:
+        if not msg.text.strip() and not msg.links:
+            return
+        settings = await asyncio.to_thread(self.moderation.settings, msg.platform, msg.chat_id)
+        if not settings.enabled:
+            return  # the common path: one indexed read, no engine work
+        result = await self.check(msg)
+        decision = await asyncio.to_thread(self.moderation.decide, msg.platform, msg.chat_id, msg.message_id, msg.text,
+                                           result, message_link=msg.message_link, edited=msg.edited)
+        log.debug("moderation %s/%s: %s (%s)", msg.chat_id, msg.message_id, decision.action, decision.reason)
+        if decision.action == "reply":
+            await out.reply(CardReply(result, checked_text=msg.text))
+        elif decision.action == "notify" and settings.log_chat_id:
+            excerpt = msg.text if len(msg.text) <= EXCERPT_CHARS else msg.text[:EXCERPT_CHARS] + "\u2026"
+            notice = Notice(msg.chat_title or msg.chat_id, msg.message_link, msg.message_id, excerpt, msg.author)
+            if not await out.post(settings.log_chat_id, CardReply(result, checked_text=msg.text, notice=notice)):
+                log.warning("log chat %s of %s is not reachable", settings.log_chat_id, msg.chat_id)
+
+    # -- moderation commands (admins) ------------------------------------------------------------------
+    def _guard(self, msg: Incoming) -> Refusal | None:
+        if not msg.in_group:
+            return Refusal(RefusalKind.GROUP_ONLY, texts.word(msg.platform, "groups"))
+        if not msg.is_admin:
+            return Refusal(RefusalKind.ADMINS_ONLY, texts.word(msg.platform, "admins"))
+        return None
+
+    async def settings(self, msg: Incoming, out: Responder, changes: dict[str, Any] | None = None) -> None:
+        """Show the chat's settings, or change them first (`changes`: moderation setting names -> values).
+        A new log chat is probed first: the bot must be able to post there."""
+        async def go() -> None:
+            if (refusal := self._guard(msg)) is not None:
+                await out.reply(refusal)
+                return
+            target = (changes or {}).get("log_chat_id")
+            if target and str(target) != msg.chat_id and not await out.post(str(target), LogChatProbe(msg.chat_title or msg.chat_id)):
+                await out.reply(Refusal(RefusalKind.LOG_CHAT_UNREACHABLE))
+                return
+            try:
+                if changes:
+                    s = await asyncio.to_thread(self.moderation.update, msg.platform, msg.chat_id, **changes)
+                else:
+                    s = await asyncio.to_thread(self.moderation.settings, msg.platform, msg.chat_id)
+            except SettingError as e:
+                await out.reply(Refusal(RefusalKind.SETTING, e.worded(texts.setting_words(msg.platform))))
+                return
+            await out.reply(SettingsReply(s, saved=bool(changes)))
+        await _asked(out, go())
+
+    async def moderation_command(self, msg: Incoming, out: Responder, args: list[str]) -> None:
+        """`/moderation ...` typed as text: parsed into changes (bot/chat/commands.py), then as `settings`."""
+        if (refusal := self._guard(msg)) is not None:
+            await _asked(out, out.reply(refusal))
+            return
+        try:
+            changes = parse_moderation(args, msg.chat_id)
+        except SettingError as e:
+            await _asked(out, out.reply(Refusal(RefusalKind.SETTING, e.worded(texts.setting_words(msg.platform)))))
+            return
+        if changes is None:
+            await _asked(out, out.reply(HelpReply("moderation")))
+            return
+        await self.settings(msg, out, changes)
+
+    async def mute(self, msg: Incoming, out: Responder, claim_id: str, *, mute: bool) -> None:
+        async def go() -> None:
+            if (refusal := self._guard(msg)) is not None:
+                await out.reply(refusal)
+                return
+            claim = claim_id.strip()
+            if not claim:
+                await out.reply(HelpReply("mute" if mute else "unmute"))
+                return
+            if mute and await self.card(claim) is None:
+                await out.reply(Refusal(RefusalKind.UNKNOWN_CLAIM, claim))
+                return
+            fn = self.moderation.mute if mute else self.moderation.unmute
+            s = await asyncio.to_thread(fn, msg.platform, msg.chat_id, claim)
+            await out.reply(MuteReply(claim, mute, s))
+        await _asked(out, go())
+
+    async def flags(self, msg: Incoming, out: Responder, limit: int = 20) -> None:
+        async def go() -> None:
+            if (refusal := self._guard(msg)) is not None:
+                await out.reply(refusal)
+                return
+            await out.reply(FlagsReply(await asyncio.to_thread(self.moderation.recent_flags, msg.platform, msg.chat_id, limit)))
+        await _asked(out, go())
+
+    # -- buttons ---------------------------------------------------------------------------------------
+    async def on_action(self, msg: Incoming, out: Responder, action: Action | None, checked_text: str = "") -> None:
+        """A button under a card. `msg` is who pressed it and where; `checked_text` the message the card answered.
+        `action` None: the button's reference has expired."""
+        async def go() -> None:
+            if action is None:
+                await out.reply(Refusal(RefusalKind.EXPIRED))
+                return
+            if action.kind in (ActionKind.WRONG, ActionKind.HELPFUL):
+                await out.reply(await self._feedback(msg, action, checked_text))
+                return
+            card = await self.card(action.claim_id)
+            if card is None:
+                await out.reply(Refusal(RefusalKind.GONE))
+            elif action.kind is ActionKind.SOURCES:
+                await out.reply(SourcesReply(card))
+            elif action.kind is ActionKind.RELATED:
+                await out.reply(RelatedReply(card))
+            else:
+                await out.reply(CardReply(CheckResult(text="", decision="match", card=card)))
+        await _asked(out, go())
+
+    async def _feedback(self, msg: Incoming, action: Action, checked_text: str) -> Receipt:
+        wrong = action.kind is ActionKind.WRONG
+        admin = msg.is_admin and msg.in_group
+        stored = await asyncio.to_thread(
+            self.state.record_feedback, platform=msg.platform, chat_id=msg.chat_id, user_id=msg.user_id,
+            claim_id=action.claim_id, kind="wrong" if wrong else "helpful", text=checked_text, is_admin=admin)
+        if not stored:
+            return Receipt(ReceiptKind.ALREADY_SENT)
+        if wrong:
+            return Receipt(ReceiptKind.WRONG_STOPS_FLAGS if admin else ReceiptKind.WRONG)
+        return Receipt(ReceiptKind.HELPFUL)
+
+
+async def _asked(out: Responder, work: Awaitable[None]) -> None:
+    """Someone asked: a failure gets a clear answer rather than silence."""
+    try:
+        await work
+    except Exception:
+        log.exception("answering failed")
+        try:
+            await out.reply(Refusal(RefusalKind.ERROR))
+        except Exception:
+            log.exception("could not even say that something went wrong")
+
+
+def with_text(msg: Incoming, text: str) -> Incoming:
+    """The same message, checking other text (a command's argument, the message it replies to)."""
+    return replace(msg, text=text)
+
+
+Handler = Callable[[Incoming, Responder], Awaitable[None]]
+__all__ = ["Conversation", "Handler", "Reply", "with_text"]

@@ -1,0 +1,252 @@
+"""The card layout, defined once: which sections a card has, in what order, with what labels.
+
+Every front end renders these sections (plain text in bot/chat/render_text.py, Telegram HTML and Discord
+embeds in their adapters) and decides only how a span looks. Spans are plain text with a style; URLs are
+checked here once, so a renderer never turns a malformed URL into a link.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.engine.cards import Card, CheckResult, FactCheck, OutletNote, RelatedClaim, Source
+from bot.engine.urlcheck import valid_http_url
+
+STATUS_LABELS: dict[str, str] = {
+    "true": "True",
+    "mostly-true": "Mostly true",
+    "misleading": "Misleading",
+    "disputed": "Disputed",
+    "unproven": "Unproven",
+    "unverified": "Unverified",
+    "false": "False",
+    "fact-checked": "Fact-checked",  # imported ClaimReview items: see the rating
+}
+SOURCING_LABELS: dict[str, str] = {
+    "anonymous-officials": "anonymous officials",
+    "anonymous-sources": "anonymous sources",
+    "named-officials": "named officials",
+    "official-statement": "official statement",
+    "official-report": "official report",
+    "documents": "documents",
+    "court-records": "court records",
+    "investigation": "investigative reporting",
+    "eyewitnesses": "eyewitnesses",
+    "social-media": "social media posts",
+    "unknown": "unknown",
+}
+RELATED_NOTE = "Related known claim: your message is on the same topic but is not this claim."
+NO_MATCH = "No known claim matches this message."
+NOT_FOUND_HINT = ("If you think this claim deserves context, report it to the curators: "
+                  "open an issue in the knowledge repository.")
+NO_SOURCES = "No sources are recorded for this claim."
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.capitalize())
+
+
+def sourcing_label(sourcing: str) -> str:
+    return SOURCING_LABELS.get(sourcing, sourcing)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """Text that every platform can encode: lone surrogates (from JSON imports, broken clients) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text) if isinstance(text, str) else str(text)
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    bold: bool = False
+    italic: bool = False
+    code: bool = False
+    href: str = ""  # only ever a valid http(s) URL (see link())
+
+    def __post_init__(self) -> None:
+        if _SURROGATES.search(self.text):
+            object.__setattr__(self, "text", scrub(self.text))
+
+
+Line = tuple[Span, ...]
+
+
+def link(url: str, label: str = "link", *, spelled_out: bool = False) -> Span:
+    """A link span; a URL that is not a valid http(s) URL stays visible text and is never a link."""
+    if spelled_out or not valid_http_url(url):
+        return Span(url)
+    return Span(label, href=url)
+
+
+@dataclass(frozen=True)
+class Section:
+    """`key` names the section for renderers that place sections differently (embed fields);
+    `title` is its label ("" for the header); `lines` its content; `bullets` whether lines are list items;
+    `run_in` whether the title runs into the first line ("First reported: ...") in flowing text."""
+
+    key: str
+    title: str
+    lines: tuple[Line, ...]
+    bullets: bool = False
+    run_in: bool = False
+
+
+def source_line(s: Source, *, full_url: bool = False) -> Line:
+    """A dated, cited item: 'date, who/outlet: summary (reported by outlet) "headline" link'."""
+    head = ", ".join(x for x in (s.date, s.who or s.outlet) if x)
+    body = s.summary
+    if s.who and s.outlet:
+        body = f"{body} (reported by {s.outlet})" if body else f"reported by {s.outlet}"
+    if s.headline:
+        body = f"{body} \u201c{s.headline}\u201d" if body else f"\u201c{s.headline}\u201d"
+    text = f"{head}: {body}" if head and body else head or body
+    return (Span(text), Span(" "), link(s.url, spelled_out=full_url)) if s.url else (Span(text),)
+
+
+def fact_check_line(f: FactCheck, *, full_url: bool = False) -> Line:
+    rest = " ".join(x for x in (f"({f.date})" if f.date else "", f"\u201c{f.headline}\u201d" if f.headline else "") if x)
+    spans = [Span(f.publisher + ": "), Span(f.rating, bold=True)] + ([Span(" " + rest)] if rest else [])
+    if f.url:
+        spans += [Span(" "), link(f.url, spelled_out=full_url)]
+    return tuple(spans)
+
+
+def outlet_lines(o: OutletNote) -> list[Line]:
+    lines: list[Line] = [(Span(o.name, bold=True), Span(f" ({o.domain})"))]
+    if o.ownership:
+        lines.append((Span("Ownership: ", bold=True), Span(f"{o.ownership}. {o.ownership_note}".rstrip())))
+        if o.ownership_citation:
+            lines.append((Span("Source: " + o.ownership_citation, italic=True),))
+    if o.rsp_label:
+        year = f", last discussed {o.rsp_year}" if o.rsp_year else ""
+        lines.append((Span("Wikipedia perennial sources: ", bold=True), Span(f"{o.rsp_label}{year}.")))
+        if o.rsp_summary:
+            lines.append((Span(o.rsp_summary),))
+        lines.append((Span("(", italic=True), link(o.rsp_link, "Wikipedia"), Span(", CC BY-SA 4.0)", italic=True)))
+    return lines
+
+
+def related_line(r: RelatedClaim) -> Line:
+    return (Span(r.id, code=True), Span(" " + r.statement), Span(f" ({status_label(r.status)})", italic=True))
+
+
+def _sourcing(card: Card) -> Line:
+    detail = f" ({card.sourcing_detail})" if card.sourcing_detail else ""
+    return (Span("Sourcing: ", bold=True), Span(f"{sourcing_label(card.sourcing)}{detail}"))
+
+
+def footer(card: Card) -> str:
+    text = f"Match confidence: {card.confidence:.0%}"
+    if card.last_reviewed:
+        text += f" | Last reviewed: {card.last_reviewed}"
+    return f"{text} | id: {card.claim_id}"
+
+
+def card_sections(card: Card, outlet: OutletNote | None = None, *, full_urls: bool = False) -> list[Section]:
+    """The card, in order. `outlet`: the note for the checked link when the card itself has none."""
+    header: list[Line] = [
+        (Span("Claim: ", bold=True), Span(card.statement)),
+        (Span("Status: ", bold=True), Span(status_label(card.status), bold=True),
+         Span(f". {card.status_note}".rstrip() if card.status_note else "")),
+    ]
+    if card.decision == "related":
+        header.append((Span(RELATED_NOTE, italic=True),))
+    out = [Section("claim", "", tuple(header))]
+    first: list[Line] = []
+    if card.first_report:
+        first.append(source_line(card.first_report, full_url=full_urls))
+        if card.sourcing:
+            first.append(_sourcing(card))
+    if card.sourcing_notes:
+        first.append((Span("Sourcing notes: ", bold=True), Span(card.sourcing_notes)))
+    if first:
+        out.append(Section("first_report", "First report", tuple(first), run_in=True))
+    lists = (("denials", "Denials and disputes", [source_line(s, full_url=full_urls) for s in card.denials]),
+             ("developments", "Later developments", [source_line(s, full_url=full_urls) for s in card.developments]),
+             ("fact_checks", "Fact-checks", [fact_check_line(f, full_url=full_urls) for f in card.fact_checks]),
+             ("related", "Related claims", [related_line(r) for r in card.related]))
+    out += [Section(key, title, tuple(lines), bullets=True) for key, title, lines in lists if lines]
+    note = card.outlet or outlet
+    if note:
+        out.append(Section("outlet", "About the outlet", tuple(outlet_lines(note))))
+    out.append(Section("footer", "", ((Span(footer(card), italic=True),),)))
+    return out
+
+
+def no_match_sections(result: CheckResult) -> list[Section]:
+    out = [Section("claim", "", ((Span(NO_MATCH, bold=True),),))]
+    if result.outlet:
+        out.append(Section("outlet", "About the outlet", tuple(outlet_lines(result.outlet))))
+    out.append(Section("hint", "", ((Span(NOT_FOUND_HINT),),)))
+    return out
+
+
+def sources_sections(card: Card) -> list[Section]:
+    """Every cited item with its URL spelled out: the full list the card only summarises."""
+    out = [Section("claim", "", ((Span("Sources for: ", bold=True), Span(card.statement)),
+                                 (Span("id: ", italic=True), Span(card.claim_id, code=True))))]
+    body = [s for s in card_sections(card, full_urls=True) if s.key in ("first_report", "denials", "developments", "fact_checks", "outlet")]
+    return out + (body or [Section("none", "", ((Span(NO_SOURCES, italic=True),),))])
+
+
+def related_sections(card: Card) -> list[Section]:
+    if not card.related:
+        return [Section("related", "", ((Span("Related claims: ", bold=True), Span("none recorded for "),
+                                         Span(card.claim_id, code=True)),))]
+    lines = tuple(related_line(r) for r in card.related)
+    return [Section("claim", "", ((Span("Claims related to: ", bold=True), Span(card.statement)),)),
+            Section("related", "", lines, bullets=True)]
+
+
+def about_sections(about: dict[str, Any]) -> list[Section]:
+    """Engine.about() laid out generically: the engine owns its shape."""
+    head = Section("claim", "", ((Span("About this bot's knowledge base", bold=True),),))
+    facts: list[Line] = []
+    out = [head]
+    for key, value in about.items():
+        title = str(key).replace("_", " ").capitalize()
+        if isinstance(value, dict):
+            out.append(Section(str(key), title, tuple((Span(f"{k}: {v}"),) for k, v in value.items()), bullets=True))
+        elif isinstance(value, (list, tuple)):
+            out.append(Section(str(key), title, tuple((Span(str(v)),) for v in value), bullets=True))
+        else:
+            facts.append((Span(f"{title}: ", bold=True), Span(str(value))))
+    if facts:
+        out.insert(1, Section("facts", "", tuple(facts)))
+    return out
+
+
+def settings_rows(s: Any, log_label: str = "Log chat", log_value: str = "") -> list[tuple[str, str]]:
+    """Moderation settings (a moderation.ChatSettings) as (label, value) rows, the same on every platform
+    (a platform may name the log chat in its own words and show it as a mention)."""
+    quiet = (f"{s.quiet_start:02d}:00\u2013{s.quiet_end:02d}:00 UTC"
+             if s.quiet_start is not None and s.quiet_end is not None else "off")
+    return [("Moderation", "on" if s.enabled else "off"), ("Mode", s.mode),
+            (log_label, (log_value or str(s.log_chat_id)) if s.log_chat_id else "none"),
+            ("Cooldown", f"{s.cooldown_s / 3600:g} h per claim"), ("Quiet hours", quiet),
+            ("Extra threshold", f"{s.threshold:g}"), ("Muted claims", ", ".join(sorted(s.muted)) or "none")]
+
+
+def flag_lines(flags: Iterable[dict[str, Any]]) -> list[Line]:
+    """The moderators' log, newest first: when, which claim, what was done, a link to the message."""
+    lines: list[Line] = []
+    for f in flags:
+        when = f.get("ts")
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(when))) if isinstance(when, (int, float)) else str(when or "")
+        detail = ", ".join(f"{k}: {f[k]}" for k in ("action", "reason", "repeat_count", "message_id")
+                           if f.get(k) not in (None, ""))
+        message = str(f.get("message_link") or "")
+        tail: Line = (Span(" "), link(message, "message")) if message else ()
+        lines.append((Span(stamp + " "), Span(str(f.get("claim_id") or ""), code=True), Span(" " + detail)) + tail)
+    return lines
+
+
+def plain(line: Sequence[Span]) -> str:
+    return "".join(s.text for s in line)

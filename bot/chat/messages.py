@@ -1,0 +1,195 @@
+"""What comes in (a message from any platform) and what goes out (replies as neutral values).
+
+Adapters build an `Incoming` from a platform event and render each reply; nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from bot.chat.layout import scrub
+from bot.engine.cards import Card, CheckResult
+
+
+class ChatKind(Enum):
+    PRIVATE = "private"  # a one-to-one chat with the bot (or the console)
+    GROUP = "group"  # a group, supergroup, server channel
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message, platform-neutral. Ids are strings on every platform."""
+
+    platform: str
+    chat_id: str
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    message_id: str = ""
+    user_id: str = ""
+    text: str = ""
+    links: tuple[str, ...] = ()  # URLs the platform carries outside the visible text (link entities)
+    is_admin: bool = False  # may change this chat's moderation settings
+    edited: bool = False
+    message_link: str = ""
+    chat_title: str = ""
+    author: str = ""
+    locale: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("text", "chat_title", "author"):  # user text is made encodable once, at the boundary
+            object.__setattr__(self, name, scrub(getattr(self, name)))
+        object.__setattr__(self, "links", tuple(scrub(u) for u in self.links))
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat_kind is ChatKind.GROUP
+
+
+class ActionKind(Enum):
+    """A button under a card, as a neutral action; `value` is its one-letter code in compact references."""
+
+    SOURCES = "s"
+    RELATED = "r"
+    WRONG = "w"
+    HELPFUL = "h"
+    CLAIM = "c"  # open another claim's card (from the related list)
+
+    @classmethod
+    def from_code(cls, code: str) -> "ActionKind | None":
+        return next((k for k in cls if k.value == code), None)
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    claim_id: str
+    label: str = ""  # for CLAIM: the claim's statement
+
+
+def card_actions(card: Card | None) -> tuple[Action, ...]:
+    """The buttons every card carries: sources, related (when there are any), wrong match, helpful."""
+    if card is None:
+        return ()
+    kinds = [ActionKind.SOURCES] + ([ActionKind.RELATED] if card.related else []) + [ActionKind.WRONG, ActionKind.HELPFUL]
+    return tuple(Action(k, card.claim_id) for k in kinds)
+
+
+class RefusalKind(Enum):
+    GROUP_ONLY = "group-only"
+    ADMINS_ONLY = "admins-only"
+    UNKNOWN_CLAIM = "unknown-claim"
+    NO_TEXT = "no-text"
+    SETTING = "setting"  # detail: what is wrong, in the user's words
+    LOG_CHAT_UNREACHABLE = "log-chat-unreachable"
+    EXPIRED = "expired"  # a button whose reference has expired
+    GONE = "gone"  # the claim left the knowledge base
+    ERROR = "error"  # something failed on our side; nothing was lost
+
+
+class ReceiptKind(Enum):
+    WRONG = "wrong"
+    WRONG_STOPS_FLAGS = "wrong-stops-flags"  # an admin's report: this text is no longer auto-flagged here
+    HELPFUL = "helpful"
+    ALREADY_SENT = "already-sent"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Why a card goes to a moderators' log chat: where the known claim was posted."""
+
+    chat_title: str
+    message_link: str
+    message_id: str
+    excerpt: str
+    author: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class CardReply:
+    """A card (or 'no known claim' with the outlet note), with its buttons."""
+
+    result: CheckResult
+    checked_text: str = ""
+    notice: Notice | None = None
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return card_actions(self.result.card)
+
+
+@dataclass(frozen=True)
+class SourcesReply:
+    card: Card
+
+
+@dataclass(frozen=True)
+class RelatedReply:
+    card: Card
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return tuple(Action(ActionKind.CLAIM, r.id, r.statement) for r in self.card.related[:5])
+
+
+@dataclass(frozen=True)
+class AboutReply:
+    about: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HelpReply:
+    topic: str = "general"  # general | moderation | check | sources | mute
+
+
+@dataclass(frozen=True)
+class SettingsReply:
+    settings: Any  # moderation.ChatSettings
+    saved: bool = False
+
+
+@dataclass(frozen=True)
+class MuteReply:
+    claim_id: str
+    muted: bool
+    settings: Any
+
+
+@dataclass(frozen=True)
+class FlagsReply:
+    flags: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LogChatProbe:
+    """Posted once to a chat about to become a log chat: proves the bot may post there."""
+
+    chat_title: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    kind: RefusalKind
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The acknowledgement of a button press (Telegram: a callback answer; Discord: an ephemeral note)."""
+
+    kind: ReceiptKind
+
+
+Reply = (CardReply | SourcesReply | RelatedReply | AboutReply | HelpReply | SettingsReply | MuteReply | FlagsReply
+         | LogChatProbe | Refusal | Receipt)
+
+
+class Responder(Protocol):
+    """What an adapter gives the conversation for one event: where replies go."""
+
+    async def reply(self, reply: Reply) -> None:
+        """Answer in the conversation the event came from (under the message, to the interaction)."""
+
+    async def post(self, chat_id: str, reply: Reply) -> bool:
+        """Post in another chat (a moderators' log chat); False when the bot may not post there."""
