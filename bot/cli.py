@@ -35,6 +35,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from bot.engine.audit import audit_report, render_audit_text
+    from bot.engine.knowledge import KnowledgeError, load_knowledge
+
+    try:
+        report = audit_report(load_knowledge(Path(args.dir or _settings().knowledge_dir)))
+    except KnowledgeError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render_audit_text(report))
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from bot.engine.knowledge import KnowledgeError
     from bot.engine.store import build_database
@@ -166,6 +179,10 @@ def parser() -> argparse.ArgumentParser:
     v = k.add_parser("validate", help="check every knowledge file against the schema")
     v.add_argument("dir", nargs="?")
     v.set_defaults(func=cmd_validate)
+    a = k.add_parser("audit", help="list every claim's sources, quoted headlines and URLs for a source check")
+    a.add_argument("dir", nargs="?")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_audit)
     b = k.add_parser("build", help="compile knowledge into SQLite (atomic)")
     b.add_argument("--knowledge")
     b.add_argument("--db")
