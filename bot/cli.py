@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 
 
 def _settings() -> Settings:
@@ -139,7 +139,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     async def go():
         from bot.links import LinkResolver
 
-        resolver = LinkResolver(allow_private=s.allow_private_fetch)
+        resolver = LinkResolver.from_settings(s)
         try:
             return await checking.check(engine, text, resolver=resolver)
         finally:
@@ -214,15 +214,23 @@ def parser() -> argparse.ArgumentParser:
     be.add_argument("rest", nargs=argparse.REMAINDER)
     be.set_defaults(func=cmd_bench)
 
-    try:
-        from bot.curation import add_cli
-    except ImportError:  # pragma: no cover - curation lands separately
-        pass
-    else:
-        add_cli(sub)
+    from bot.curation import add_cli
+
+    add_cli(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A bad environment value or broken knowledge is reported in one line, not a traceback."""
+    from bot.engine.knowledge import KnowledgeError
+
     args = parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"configuration: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeError as exc:
+        more = f" (and {len(exc.problems) - 1} more: run `python -m bot knowledge validate`)" if len(exc.problems) > 1 else ""
+        print(f"knowledge: {exc.problems[0]}{more}", file=sys.stderr)
+        return 1

@@ -1,21 +1,72 @@
-"""Configuration: one home, read from the environment only (tokens are never read from files)."""
+"""Configuration: one home, read from the environment only (tokens are never read from files).
+
+Every variable the bot reads is read here. A value that cannot be used is a ConfigError naming the
+variable, never a bare traceback. Default paths work from a source checkout (knowledge/ and var/ beside
+the package) and from an installed package (the knowledge shipped under <prefix>/share/claim-context,
+state under $XDG_STATE_HOME/claim-context).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
-DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+_SOURCE_KNOWLEDGE = PROJECT_ROOT / "knowledge"
+_INSTALLED_KNOWLEDGE = Path(sys.prefix) / "share" / "claim-context" / "knowledge"
 
 
-def _env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+def _default_var_dir() -> Path:
+    if (PROJECT_ROOT / "pyproject.toml").is_file():  # a source checkout: var/ beside the package
+        return PROJECT_ROOT / "var"
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "claim-context"
+
+
+DEFAULT_KNOWLEDGE_DIR = _SOURCE_KNOWLEDGE if _SOURCE_KNOWLEDGE.is_dir() else _INSTALLED_KNOWLEDGE
+DEFAULT_VAR_DIR = _default_var_dir()
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class ConfigError(ValueError):
+    """An environment variable with a value the bot cannot use; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in TRUE | FALSE:
+        raise ConfigError(name, f"must be one of 1/true/yes/on or 0/false/no/off, not {env[name]!r}")
+    return value in TRUE
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None, lo: int, hi: int) -> int | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, not {value!r}") from None
+    if not lo <= number <= hi:
+        raise ConfigError(name, f"must be from {lo} to {hi}, not {number}")
+    return number
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip()
+    if value and not value.lower().startswith(tuple(f"{s}://" for s in schemes)):
+        raise ConfigError(name, f"must be a {' or '.join(schemes)} URL, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -38,24 +89,24 @@ class Settings:
     semantic: bool = False  # rank with the optional semantic tier too (needs `pip install .[semantic]`)
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        e = os.environ.get
-        guild = e("DISCORD_GUILD_ID", "").strip()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Settings from the environment (or `env`); ConfigError names the first variable that cannot be used."""
+        e = os.environ if env is None else env
         return cls(
-            knowledge_dir=Path(e("CLAIM_CONTEXT_KNOWLEDGE", str(DEFAULT_KNOWLEDGE_DIR))),
-            db_path=Path(e("CLAIM_CONTEXT_DB", str(DEFAULT_VAR_DIR / "knowledge.db"))),
-            state_path=Path(e("CLAIM_CONTEXT_STATE", str(DEFAULT_VAR_DIR / "state.db"))),
-            telegram_token=e("TELEGRAM_BOT_TOKEN", "").strip(),
-            telegram_api_base_url=e("TELEGRAM_API_BASE_URL", "").strip(),
-            telegram_webhook_url=e("TELEGRAM_WEBHOOK_URL", "").strip(),
-            telegram_webhook_listen=e("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0"),
-            telegram_webhook_port=int(e("TELEGRAM_WEBHOOK_PORT", "8443")),
-            telegram_webhook_secret=e("TELEGRAM_WEBHOOK_SECRET", "").strip(),
-            discord_token=e("DISCORD_BOT_TOKEN", "").strip(),
-            discord_api_base_url=e("DISCORD_API_BASE_URL", "").strip(),
-            discord_gateway_url=e("DISCORD_GATEWAY_URL", "").strip(),
-            discord_guild_id=int(guild) if guild else None,
-            discord_sharded=_env_bool("DISCORD_SHARDED"),
-            allow_private_fetch=_env_bool("CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH"),
-            semantic=_env_bool("CLAIM_CONTEXT_SEMANTIC"),
+            knowledge_dir=Path(e.get("CLAIM_CONTEXT_KNOWLEDGE") or DEFAULT_KNOWLEDGE_DIR),
+            db_path=Path(e.get("CLAIM_CONTEXT_DB") or DEFAULT_VAR_DIR / "knowledge.db"),
+            state_path=Path(e.get("CLAIM_CONTEXT_STATE") or DEFAULT_VAR_DIR / "state.db"),
+            telegram_token=e.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            telegram_api_base_url=_url(e, "TELEGRAM_API_BASE_URL", ("http", "https")),
+            telegram_webhook_url=_url(e, "TELEGRAM_WEBHOOK_URL", ("https", "http")),
+            telegram_webhook_listen=e.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
+            telegram_webhook_port=_int(e, "TELEGRAM_WEBHOOK_PORT", 8443, 1, 65535) or 8443,
+            telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            discord_token=e.get("DISCORD_BOT_TOKEN", "").strip(),
+            discord_api_base_url=_url(e, "DISCORD_API_BASE_URL", ("http", "https")),
+            discord_gateway_url=_url(e, "DISCORD_GATEWAY_URL", ("ws", "wss")),
+            discord_guild_id=_int(e, "DISCORD_GUILD_ID", None, 1, 2**63 - 1),
+            discord_sharded=_bool(e, "DISCORD_SHARDED"),
+            allow_private_fetch=_bool(e, "CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH"),
+            semantic=_bool(e, "CLAIM_CONTEXT_SEMANTIC"),
         )

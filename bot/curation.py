@@ -23,12 +23,13 @@ from typing import Any, TextIO
 
 import yaml
 
-from bot.state import StateStore
+from bot.engine.knowledge import ID_RE
+from bot.state import FEEDBACK_STATUSES, StateStore
 
 EXPORT_FORMATS = ("csv", "json")
 FLAG_COLUMNS = ("id", "ts", "time", "platform", "chat_id", "message_id", "revision", "message_link", "claim_id",
                 "claim_text", "score", "action", "reason", "repeat_count", "excerpt")
-CLAIM_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # as in knowledge/README.md; also keeps paths inside claims/
+CLAIM_ID_RE = ID_RE  # also keeps paths inside claims/
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -108,8 +109,8 @@ def export_flags(state: StateStore, since: Any, until: Any = None, fmt: str = "c
 
 def list_feedback(state: StateStore, status: str = "open") -> list[dict[str, Any]]:
     """Feedback items, oldest first; status "all" for every item."""
-    if status != "all" and status not in ("open", "accepted", "rejected", "promoted"):
-        raise CurationError(f"status must be open, accepted, rejected, promoted or all, not {status!r}")
+    if status != "all" and status not in FEEDBACK_STATUSES:
+        raise CurationError(f"status must be {', '.join(FEEDBACK_STATUSES)} or all, not {status!r}")
     return state.feedback(None if status == "all" else status)
 
 
@@ -324,7 +325,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     fb = subparsers.add_parser("feedback", help="the curators' feedback queue")
     fb_sub = fb.add_subparsers(dest="feedback_command", required=True)
     ls = fb_sub.add_parser("list", help="show feedback items")
-    ls.add_argument("--status", choices=("open", "accepted", "rejected", "promoted", "all"), default="open")
+    ls.add_argument("--status", choices=(*FEEDBACK_STATUSES, "all"), default="open")
     ls.add_argument("--state", help=state_help)
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     ls.set_defaults(func=_run(_cmd_feedback_list))
@@ -343,7 +344,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (`python -m bot.curation ...`) until bot/cli.py wires add_cli in."""
+    """The curation commands alone (`python -m bot.curation ...`); `python -m bot` has them too."""
     parser = argparse.ArgumentParser(prog="python -m bot.curation")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

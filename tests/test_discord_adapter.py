@@ -542,3 +542,9 @@ async def test_mentioning_the_bot_asks_it_directly(bot: BotHarness) -> None:
     await fake.send_message(f"@everyone {FIVEG}")  # not a mention of the bot, and moderation is off
     await settle(0.3)
     assert len(replies(bot)) == 1
+
+
+async def test_moderators_can_set_and_see_the_threshold_on_discord_too(bot: BotHarness) -> None:
+    calls = await answer(bot, bot.fake.slash("moderation", {"score": 0.5}, sub="threshold", user=bot.fake.admin))
+    assert "Extra threshold: **0.5**" in visible(calls)[0]["content"]
+    assert Moderation(bot.state).settings("discord", bot.fake.guild_id).threshold == 0.5

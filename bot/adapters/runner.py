@@ -16,7 +16,7 @@ log = logging.getLogger("claim_context")
 
 async def run(settings: Settings) -> int:
     engine = Engine(settings.db_path, semantic=settings.semantic)
-    resolver = LinkResolver(allow_private=settings.allow_private_fetch)
+    resolver = LinkResolver.from_settings(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -105,13 +105,21 @@ def source_line(s: Source, *, full_url: bool = False) -> Line:
     if s.who and s.outlet:
         body = f"{body} (reported by {s.outlet})" if body else f"reported by {s.outlet}"
     if s.headline:
-        body = f"{body} \u201c{s.headline}\u201d" if body else f"\u201c{s.headline}\u201d"
+        shown = headline(s.headline)
+        body = f"{body} {shown}" if body else shown
     text = f"{head}: {body}" if head and body else head or body
     return (Span(text), Span(" "), link(s.url, spelled_out=full_url)) if s.url else (Span(text),)
 
 
+def headline(text: str) -> str:
+    """A headline in quotation marks, as published; a curator's [bracketed note] (no headline, or one not
+    confirmed word for word) is shown as a note, never quoted."""
+    text = text.strip()
+    return text if text.startswith("[") and text.endswith("]") else f"\u201c{text}\u201d"
+
+
 def fact_check_line(f: FactCheck, *, full_url: bool = False) -> Line:
-    rest = " ".join(x for x in (f"({f.date})" if f.date else "", f"\u201c{f.headline}\u201d" if f.headline else "") if x)
+    rest = " ".join(x for x in (f"({f.date})" if f.date else "", headline(f.headline) if f.headline else "") if x)
     spans = [Span(f.publisher + ": "), Span(f.rating, bold=True)] + ([Span(" " + rest)] if rest else [])
     if f.url:
         spans += [Span(" "), link(f.url, spelled_out=full_url)]

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CLAIM_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"  # the one claim-id pattern: files, buttons, curation, imports
+ID_RE = re.compile(f"^{CLAIM_ID}$")
 DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URL_FIELD_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.links.titles import clean_text, headline_candidates, site_names
+from bot.links.titles import headline_candidates, site_names
 
 
 @dataclass
@@ -40,11 +40,6 @@ class PageInfo:
         """Cleaned, de-duplicated headlines, best first (JSON-LD headline, og:title, title), site suffix removed."""
         names = site_names(self.site_name, self.final_url or self.url, self.canonical_url)
         return headline_candidates([self.headline, self.og_title, self.title], names)
-
-    @property
-    def best_headline(self) -> str:
-        cands = self.headline_candidates()
-        return cands[0] if cands else clean_text(self.description)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

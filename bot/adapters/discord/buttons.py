@@ -9,6 +9,7 @@ import discord
 from bot.adapters.discord.render import CUSTOM_ID_MAX
 from bot.chat import texts
 from bot.chat.messages import Action, ActionKind
+from bot.engine.knowledge import CLAIM_ID
 
 STYLES = {ActionKind.SOURCES: discord.ButtonStyle.secondary, ActionKind.RELATED: discord.ButtonStyle.secondary,
           ActionKind.WRONG: discord.ButtonStyle.danger, ActionKind.HELPFUL: discord.ButtonStyle.success}
@@ -19,7 +20,7 @@ def custom_id(action: Action) -> str:
     return cid if len(cid) <= CUSTOM_ID_MAX else f"cc:{action.kind.value}"  # long ids: read from the card footer
 
 
-class CardButton(discord.ui.DynamicItem[discord.ui.Button], template=r"cc:(?P<kind>[srwh])(?::(?P<claim>[a-z0-9-]+))?"):
+class CardButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"cc:(?P<kind>[srwh])(?::(?P<claim>{CLAIM_ID}))?"):
     def __init__(self, kind: ActionKind, claim_id: str | None) -> None:
         action = Action(kind, claim_id or "")
         super().__init__(discord.ui.Button(label=texts.ACTION_LABELS[kind], style=STYLES[kind],

@@ -19,6 +19,7 @@ from bot.chat.layout import (NO_MATCH, NOT_FOUND_HINT, RELATED_NOTE, Line, Secti
                              status_label)
 from bot.chat.messages import Notice
 from bot.engine.cards import Card, CheckResult, OutletNote
+from bot.engine.knowledge import CLAIM_ID
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -250,7 +251,7 @@ def checked_text_of(embed: discord.Embed) -> str:
     return unescape_user_text(name[len(CHECKED_PREFIX):])
 
 
-_FOOTER_ID_RE = re.compile(r"\bid: ([a-z0-9][a-z0-9-]*)$")
+_FOOTER_ID_RE = re.compile(rf"\bid: ({CLAIM_ID})$")
 
 
 def claim_id_of(embed: discord.Embed) -> str | None:
