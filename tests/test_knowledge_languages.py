@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-import yaml
-
 import pytest
+import yaml
 
 from bot.cli import main
 from bot.config import DEFAULT_KNOWLEDGE_DIR
