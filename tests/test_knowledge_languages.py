@@ -125,14 +125,20 @@ def test_shipped_gazetteer_names_main_actors_in_all_eight():
 
 
 def test_pending_language_blocks_are_valid():
-    """Blocks written for claims still on another branch (knowledge/pending-languages) pass the same schema."""
-    from bot.engine.knowledge import CLAIM_SPEC, _check
+    """Blocks written for claims and entities still on another branch (knowledge/pending-languages) pass
+    the same schema as the shipped ones."""
+    from bot.engine.knowledge import CLAIM_SPEC, ENTITY_SPEC, _check
 
-    pending = sorted((DEFAULT_KNOWLEDGE_DIR / "pending-languages").glob("*.yaml"))
-    for path in pending:
+    pending = DEFAULT_KNOWLEDGE_DIR / "pending-languages"
+    for path in sorted(pending.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert data["id"] == path.stem
         found: list[str] = []
-        block = _check(data["languages"], CLAIM_SPEC["languages"][0], f"{path}: languages", found)
+        if path.name == "gazetteer-names.yaml":
+            for i, entity in enumerate(data):
+                names = _check(entity["names"], ENTITY_SPEC["names"][0], f"{path}: [{i}].names", found)
+                assert set(TARGET_LANGUAGES) <= set(names), entity["name"]
+        else:
+            assert data["id"] == path.stem
+            block = _check(data["languages"], CLAIM_SPEC["languages"][0], f"{path}: languages", found)
+            assert set(TARGET_LANGUAGES) <= set(block), path
         assert found == [], found
-        assert set(TARGET_LANGUAGES) <= set(block), path
