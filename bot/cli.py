@@ -20,7 +20,7 @@ def _settings() -> Settings:
 
 # -- knowledge ---------------------------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.engine.knowledge import KnowledgeError, load_knowledge
+    from bot.engine.knowledge import KnowledgeError, load_knowledge, missing_languages
 
     directory = Path(args.dir or _settings().knowledge_dir)
     try:
@@ -32,6 +32,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     print(f"{directory}: {len(kb.claims)} claims, {len(kb.ownership)} ownership notes, "
           f"{len(kb.rsp)} perennial-source entries, {len(kb.gazetteer)} gazetteer entities: OK")
+    # Not an error: a claim may be curated in English first; the list says what translators have left.
+    for claim_id, codes in missing_languages(kb).items():
+        print(f"{claim_id}: no phrasings in {', '.join(codes)}")
     return 0
 
 

@@ -28,6 +28,17 @@ SOURCINGS = ("anonymous-officials", "anonymous-sources", "named-officials", "off
 ROLES = ("actor", "target", "place", "subject")
 ENTITY_KINDS = ("country", "organisation", "person")
 OWNERSHIP = ("state-owned", "state-funded", "state-controlled", "party-owned", "public-broadcaster", "private")
+# The languages every shipped claim and the gazetteer's main actors are written in (issue 20): the languages
+# of the chats where the claims travel. `knowledge validate` reports claims that lack any of them.
+TARGET_LANGUAGES = ("ru", "uk", "ar", "fa", "es", "tr", "fr", "de")
+# ISO 639-1: a two-letter code must name a language, so a typo such as "ua" (for uk) or "sp" is caught.
+ISO_639_1 = frozenset("""
+aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en
+eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv
+ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne
+ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st
+su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
+""".split())
 
 
 class KnowledgeError(Exception):
@@ -39,7 +50,8 @@ class KnowledgeError(Exception):
 
 
 # Field spec: name -> (kind, required). Kinds: str, text (non-empty str), date, day, url, id, ids, enum tuple,
-# strs (non-empty list of non-empty strings), or a nested spec dict / [spec] for lists of records.
+# strs (non-empty list of non-empty strings), bool, or a nested spec dict / [spec] for lists of records;
+# ("by-lang", kind): a mapping of ISO 639-1 codes to values of that kind.
 CITED = {"outlet": ("text", False), "date": ("date", True), "headline": ("text", False), "url": ("url", False),
          "author": ("text", False)}
 CLAIM_SPEC: dict[str, tuple[Any, bool]] = {
@@ -49,6 +61,11 @@ CLAIM_SPEC: dict[str, tuple[Any, bool]] = {
     "status": (STATUSES, True),
     "status_note": ("text", True),
     "language": ("lang", True),
+    "languages": (("by-lang", {
+        "statement": ("text", False),
+        "status_note": ("text", False),
+        "phrasings": ([{"text": ("text", True), "translation": ("bool", False)}], True),
+    }), False),
     "first_report": ({"outlet": ("text", True), "date": ("date", True), "headline": ("text", True),
                       "url": ("url", False), "author": ("text", False), "sourcing": (SOURCINGS, True),
                       "sourcing_detail": ("text", True)}, True),
@@ -73,6 +90,7 @@ ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "name": ("text", True),
     "kind": (ENTITY_KINDS, True),
     "aliases": ("strs?", False),
+    "names": (("by-lang", "strs"), False),  # names in other languages, inflected forms included
 }
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
 
@@ -89,6 +107,12 @@ def _scalar(value: Any) -> Any:
 
 def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
     """Validate one value against its kind; return the cleaned value."""
+    if kind == "bool":
+        if not isinstance(value, bool):
+            problems.append(f"{where}: must be true or false")
+        return bool(value) if isinstance(value, bool) else False
+    if isinstance(kind, tuple) and kind and kind[0] == "by-lang":
+        return _check_by_lang(value, kind[1], where, problems)
     value = _scalar(value)
     if isinstance(kind, dict):
         if not isinstance(value, dict):
@@ -123,12 +147,31 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
             return ""
     value = value.strip()
     pattern = {"id": ID_RE, "date": DATE_RE, "day": DAY_RE, "url": URL_FIELD_RE, "lang": LANG_RE, "domain": DOMAIN_RE}.get(kind)
+    if kind == "lang" and pattern.match(value) and value not in ISO_639_1:
+        problems.append(f"{where}: {value!r} is not an ISO 639-1 language code")
     if pattern and not pattern.match(value):
         expected = {"id": "lowercase letters, digits and '-'", "date": "YYYY, YYYY-MM or YYYY-MM-DD",
                     "day": "YYYY-MM-DD", "url": "an http(s) URL", "lang": "a two-letter ISO 639-1 code",
                     "domain": "a lowercase domain name like rt.com"}[kind]
         problems.append(f"{where}: {value!r} is not {expected}")
     return value
+
+
+def _check_by_lang(value: Any, kind: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(value, dict) or not value:
+        problems.append(f"{where}: must be a non-empty mapping of language codes")
+        return {}
+    out = {}
+    for code, item in value.items():
+        here = f"{where}.{code}"
+        _check(code, "lang", here, problems)
+        if item is None:
+            problems.append(f"{here}: must not be empty")
+            continue
+        out[code] = _check(item, kind, here, problems)
+        if isinstance(kind, dict) and "phrasings" in kind and isinstance(item, dict) and item.get("phrasings") == []:
+            problems.append(f"{here}.phrasings: must not be empty")
+    return out
 
 
 def _check_record(data: dict, spec: dict[str, tuple[Any, bool]], where: str, problems: list[str]) -> dict:
@@ -180,6 +223,16 @@ def _load_list(path: Path, spec: dict, problems: list[str]) -> list[dict[str, An
 
 
 
+def missing_languages(kb: Knowledge, targets: tuple[str, ...] = TARGET_LANGUAGES) -> dict[str, list[str]]:
+    """Claim id -> the target languages it has no phrasings in (claims that lack none are left out)."""
+    out = {}
+    for claim in kb.claims:
+        have = {claim.get("language"), *claim.get("languages", {})}
+        if lacking := [code for code in targets if code not in have]:
+            out[claim["id"]] = lacking
+    return out
+
+
 def load_knowledge(directory: str | Path) -> Knowledge:
     """Read and validate every knowledge file; raise KnowledgeError listing all problems."""
     root = Path(directory)
@@ -200,6 +253,9 @@ def load_knowledge(directory: str | Path) -> Knowledge:
             continue
         claim = _check_record(data, CLAIM_SPEC, f"{path}: ", problems)
         claim_id = claim.get("id")
+        if claim.get("language") in claim.get("languages", {}):
+            problems.append(f"{path}: languages.{claim['language']}: the claim's own language; "
+                            "put its phrasings under `phrasings`")
         if claim_id and claim_id != path.stem:
             problems.append(f"{path}: id: {claim_id!r} must equal the file name {path.stem!r}")
         kb.claims.append(claim)
