@@ -122,23 +122,3 @@ def test_shipped_gazetteer_names_main_actors_in_all_eight():
     assert actors
     for actor in sorted(actors):
         assert set(TARGET_LANGUAGES) <= set(names[actor]), (actor, sorted(set(TARGET_LANGUAGES) - set(names[actor])))
-
-
-def test_pending_language_blocks_are_valid():
-    """Blocks written for claims and entities still on another branch (knowledge/pending-languages) pass
-    the same schema as the shipped ones."""
-    from bot.engine.knowledge import CLAIM_SPEC, ENTITY_SPEC, _check
-
-    pending = DEFAULT_KNOWLEDGE_DIR / "pending-languages"
-    for path in sorted(pending.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        found: list[str] = []
-        if path.name == "gazetteer-names.yaml":
-            for i, entity in enumerate(data):
-                names = _check(entity["names"], ENTITY_SPEC["names"][0], f"{path}: [{i}].names", found)
-                assert set(TARGET_LANGUAGES) <= set(names), entity["name"]
-        else:
-            assert data["id"] == path.stem
-            block = _check(data["languages"], CLAIM_SPEC["languages"][0], f"{path}: languages", found)
-            assert set(TARGET_LANGUAGES) <= set(block), path
-        assert found == [], found
