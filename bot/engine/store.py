@@ -25,7 +25,7 @@ from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "4"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims
+SCHEMA_VERSION = "5"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims; 5: UTS #39 folding, marks removed (issue 16)
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
