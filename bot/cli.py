@@ -69,14 +69,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.engine.importers import parse_file
+    from bot.engine.importers import parse_files
     from bot.engine.store import import_claims
 
-    claims, skipped = [], []
-    for f in args.files:
-        report = parse_file(f)
-        claims += report.claims
-        skipped += report.skipped
+    report = parse_files(args.files)  # duplicates across files are reported, not inserted twice
+    claims, skipped = report.claims, report.skipped
     added, present = import_claims(args.db, claims)
     for line in skipped:
         print(f"skipped: {line}", file=sys.stderr)

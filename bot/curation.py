@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from bot.engine.knowledge import ID_RE
+from bot.engine.knowledge import ID_RE, parse_yaml
 from bot.state import FEEDBACK_STATUSES, StateStore
 
 EXPORT_FORMATS = ("csv", "json")
@@ -159,7 +159,7 @@ def append_phrasing(path: str | Path, claim_id: str, text: str) -> None:
         raise CurationError(f"claim {claim_id!r} has no knowledge file: {path}")
     raw = path.read_bytes().decode("utf-8")
     try:
-        data = yaml.safe_load(raw)
+        data = parse_yaml(raw)  # the validator's loader: no aliases, bounded depth
     except yaml.YAMLError as exc:
         raise CurationError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or data.get("id") != claim_id:
@@ -206,7 +206,7 @@ def append_phrasing(path: str | Path, claim_id: str, text: str) -> None:
         raise CurationError(f"{path}: phrasings is not written as a block list; add the phrasing by hand")
     new_raw = "".join(lines)
     try:
-        ok = yaml.safe_load(new_raw) == {**data, "phrasings": [*phrasings, phrasing]}
+        ok = parse_yaml(new_raw) == {**data, "phrasings": [*phrasings, phrasing]}
     except yaml.YAMLError:
         ok = False
     if not ok:
@@ -223,6 +223,19 @@ def append_phrasing(path: str | Path, claim_id: str, text: str) -> None:
         raise
 
 
+def _just_appended(path: Path, claim_id: str, text: str) -> bool:
+    """Whether the claim file's last phrasing is exactly what promoting `text` appends: the trace of a
+    promotion that edited the file and then crashed before its status update."""
+    try:
+        data = parse_yaml(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # append_phrasing reports the problem
+    if not isinstance(data, dict) or data.get("id") != claim_id:
+        return False
+    phrasings = data.get("phrasings")
+    return isinstance(phrasings, list) and bool(phrasings) and bool(_one_line(text)) and phrasings[-1] == _one_line(text)
+
+
 def promote_feedback(state: StateStore, feedback_id: int, knowledge_dir: str | Path) -> Path:
     """A curator confirms the message really states the claim: its text becomes a phrasing in
     knowledge/claims/<claim_id>.yaml and the item is marked promoted. Returns the edited file."""
@@ -231,7 +244,10 @@ def promote_feedback(state: StateStore, feedback_id: int, knowledge_dir: str | P
     if not CLAIM_ID_RE.match(claim_id):
         raise CurationError(f"feedback {feedback_id} names an invalid claim id {claim_id!r}")
     path = Path(knowledge_dir) / "claims" / f"{claim_id}.yaml"
-    append_phrasing(path, claim_id, item["text"])
+    # A retry after a crash between the YAML edit and the status update finds its own edit in place (the
+    # exact text as the last phrasing): only the status is left to set. Other duplicates are still refused.
+    if not _just_appended(path, claim_id, item["text"]):
+        append_phrasing(path, claim_id, item["text"])
     if not state.set_feedback_status(feedback_id, "promoted", only_if="open"):
         raise CurationError(f"feedback {feedback_id} was resolved by someone else meanwhile; {path} was edited, "
                             "review the diff")

@@ -263,6 +263,7 @@ class Moderation:
         platform, chat = _key(platform, chat_id)
         message = str(message_id)
         revision = 1 if edited else 0
+        clock_now = now is None
         now = time.time() if now is None else float(now)
         text = text if isinstance(text, str) else ""
         best = result.matches[0] if result.decision == "match" and result.matches else None
@@ -289,6 +290,10 @@ class Moderation:
         # An edit always records its revision, even as "skip", so later edits are not re-checked.
 
         with self.state.write() as conn:
+            if clock_now:
+                # The time at which this decision holds the write lock, not when it started waiting for it:
+                # otherwise a writer that waited records a time before the card another writer just sent.
+                now = time.time()
             seen = {r["revision"]: dict(r) for r in conn.execute(
                 "SELECT revision, action, claim_id, flag_id FROM decisions WHERE platform = ? AND chat_id = ? AND message_id = ?",
                 (platform, chat, message))}
@@ -316,7 +321,10 @@ class Moderation:
         """Inside decide()'s transaction: cooldown, quiet hours, mode -> the flag row and the cooldown row."""
         cd = conn.execute("SELECT * FROM cooldowns WHERE platform = ? AND chat_id = ? AND claim_id = ?",
                           (s.platform, s.chat_id, claim_id)).fetchone()
-        in_cooldown = cd is not None and cd["last_card_ts"] is not None and now - cd["last_card_ts"] < s.cooldown_s
+        # cooldown_s=0 means no cooldown at all: a decision stamped a moment before the last card (its caller
+        # passed `now` and then waited for the lock behind that card's writer) is not "within 0 seconds" of it.
+        in_cooldown = (s.cooldown_s > 0 and cd is not None and cd["last_card_ts"] is not None
+                       and now - cd["last_card_ts"] < s.cooldown_s)
         if in_cooldown:
             action, reason = "count", "cooldown"
         elif s.mode == "reply" and s.is_quiet(now):

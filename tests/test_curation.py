@@ -218,3 +218,23 @@ def test_append_phrasing_layouts(tmp_path):
     with pytest.raises(CurationError, match="no message text"):
         append_phrasing(path, "c", " \n ")
     assert path.read_text() == "id: c\nstatement: S\nphrasings: [one]\n"
+
+
+def test_promote_retried_after_a_crash_between_edit_and_status_update(store, knowledge, monkeypatch):
+    """The YAML edit landed, the process died before the status update: the retry marks the item promoted
+    instead of failing with "already has this phrasing" (issue 16)."""
+    _, b = add_items(store)
+    path = knowledge / "claims" / f"{CLAIM}.yaml"
+    real = StateStore.set_feedback_status
+
+    def crash(self, *args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(StateStore, "set_feedback_status", crash)
+    with pytest.raises(KeyboardInterrupt):
+        promote_feedback(store, b, knowledge)
+    edited = path.read_text()
+    assert store.get_feedback(b)["status"] == "open"
+    monkeypatch.setattr(StateStore, "set_feedback_status", real)
+    assert promote_feedback(store, b, knowledge) == path
+    assert store.get_feedback(b)["status"] == "promoted" and path.read_text() == edited

@@ -333,3 +333,62 @@ def test_hostile_text_is_excerpted(on):
     d = on.decide(TG, CHAT, 1, "x " * 50_000, result(), message_link="l" * 10_000, now=T0)
     (f,) = on.recent_flags(TG, CHAT)
     assert f["id"] == d.flag_id and len(f["excerpt"]) <= 300 and len(f["message_link"]) <= 2048
+
+
+def test_no_cooldown_means_every_match_replies_even_out_of_timestamp_order(on):
+    """The race of issue 16: a writer stamps its decision, then waits for the write lock while another writer
+    sends a card stamped a moment later. With cooldown_s=0 the waiting one came out "count" (elapsed < 0)."""
+    on.update(TG, CHAT, cooldown_s=0)
+    assert on.decide(TG, CHAT, 1, TEXT, result(), now=T0 + 0.002).action == "reply"
+    late = on.decide(TG, CHAT, 2, TEXT, result(), now=T0)  # stamped earlier, committed later
+    assert (late.action, late.reason) == ("reply", "match")
+
+
+def test_a_decision_stamped_before_a_card_is_still_within_a_real_cooldown(on):
+    on.update(TG, CHAT, cooldown_s=60)
+    assert on.decide(TG, CHAT, 1, TEXT, result(), now=T0 + 0.002).action == "reply"
+    assert on.decide(TG, CHAT, 2, TEXT, result(), now=T0).action == "count"
+
+
+def test_four_concurrent_writers_without_cooldown_all_reply(path, monkeypatch):
+    """Four threads, each on its own connection, deciding distinct messages with the wall clock. The clock
+    is made to step back between a caller's first reading and the transaction, as a thread preempted
+    before the lock would see it: every decision must still be a reply."""
+    import itertools
+
+    import bot.moderation as moderation_module
+
+    shared = StateStore(path)
+    Moderation(shared).update(TG, CHAT, enabled=True, cooldown_s=0)
+    ticks = itertools.count()
+    lock = threading.Lock()
+
+    def clock() -> float:  # even calls (a caller's first reading) run 1 s behind odd ones
+        with lock:
+            n = next(ticks)
+        return T0 + n * 0.001 - (1.0 if n % 2 == 0 else 0.0)
+
+    monkeypatch.setattr(moderation_module.time, "time", clock)
+    stores = [StateStore(path) for _ in range(4)]
+    barrier = threading.Barrier(4)
+    actions: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker(i, store):
+        try:
+            barrier.wait()
+            mod = Moderation(store)
+            for n in range(150):
+                actions.append(mod.decide(TG, CHAT, f"{i}-{n}", TEXT, result()).action)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i, s)) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(actions) == 600 and set(actions) == {"reply"}
+    for s in [*stores, shared]:
+        s.close()

@@ -109,5 +109,7 @@ def test_clean_removes_every_format_character_in_unicode():
     # The removal table is scanned over the planes that hold format characters; this scans them all.
     fmt = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
     assert len(fmt) > 150
-    bad = [f"U+{ord(ch):04X}" for ch in fmt if clean(f"vac{ch}cine") != "vaccine"]
+    # U+202E (right-to-left override) is not invisible: it shows "vac\u202ecine" as "vacenic", and clean
+    # reads it in that display order (test_evasions_of_a_known_headline_still_match).
+    bad = [f"U+{ord(ch):04X}" for ch in fmt if ch != "\u202e" and clean(f"vac{ch}cine") != "vaccine"]
     assert bad == []

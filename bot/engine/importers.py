@@ -10,11 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.engine.urlcheck import valid_http_url
+
+# Bounds (issue 16): a 10 MB statement became a card of 4,886 pages, and a 100,000-deep document a
+# RecursionError. Statements longer than this are skipped, other text fields cut; the file cap keeps
+# json.loads itself bounded.
+MAX_STATEMENT_CHARS = 4_000
+MAX_FIELD_CHARS = 1_000
+MAX_IMPORT_FILE_BYTES = 200_000_000  # a full ClaimReview feed is tens of MB
+MAX_JSON_DEPTH = 64  # a DataFeed nests about 6 deep
 _FALSE = re.compile(r"\b(false|fake|pants on fire|incorrect|wrong|fabricated|hoax|not true|untrue|baseless|debunked|four pinocchios)\b", re.I)
 _MISLEADING = re.compile(r"\b(misleading|missing context|half[- ]true|mixture|mixed|partly (false|true)|out of context|exaggerat\w*|distort\w*|cherry)\b", re.I)
 _UNPROVEN = re.compile(r"\b(unproven|unsupported|no evidence|unverified|unsubstantiated|lacks evidence)\b", re.I)
@@ -42,19 +52,53 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)  # "file: item N: reason"
 
 
+def _text(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
+    """A scalar as one stripped string, cut to `limit` characters; containers give ''."""
+    if isinstance(value, (dict, list)) or value is None:
+        return ""
+    text = str(value).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def _name(value: Any) -> str:
     if isinstance(value, str):
-        return value.strip()
+        return _text(value)
     if isinstance(value, dict):
-        return str(value.get("name") or value.get("site") or value.get("url") or "").strip()
+        return _text(value.get("name") or value.get("site") or value.get("url") or "")
     if isinstance(value, list) and value:
         return _name(value[0])
     return ""
 
 
+def _url(value: Any) -> str:
+    """An http(s) URL that a card can link, or '' (the review is kept without its link)."""
+    url = value.strip() if isinstance(value, str) else ""
+    return url if valid_http_url(url) else ""
+
+
+def _statement(value: Any, field_name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{field_name} missing or empty")
+    if len(value.strip()) > MAX_STATEMENT_CHARS:
+        raise ValueError(f"{field_name} longer than {MAX_STATEMENT_CHARS} characters ({len(value.strip()):,})")
+    return value.strip()
+
+
+def _language(value: Any) -> str:
+    code = _text(value)[:2].lower()
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else "en"
+
+
 def _date(value: Any) -> str:
-    m = re.match(r"(\d{4}(?:-\d{2}(?:-\d{2})?)?)", str(value or ""))
-    return m.group(1) if m else ""
+    m = re.match(r"(\d{4}(?:-\d{2}(?:-\d{2})?)?)", value if isinstance(value, str) else "")
+    if not m:
+        return ""
+    parts = [int(p) for p in m.group(1).split("-")]
+    try:
+        date(*parts, *[1] * (3 - len(parts)))  # 2021-02-30 or month 13: no date rather than a wrong one
+    except ValueError:
+        return ""
+    return m.group(1)
 
 
 def _claim_id(text: str, url: str) -> str:
@@ -89,10 +133,15 @@ def _walk_claimreviews(node: Any) -> Iterator[Any]:
     elif isinstance(node, dict):
         types = node.get("@type")
         types = types if isinstance(types, list) else [types]
+        types = [t for t in types if isinstance(t, str)]  # unhashable @type values are just unknown
         if "ClaimReview" in types:
             yield node
         elif "DataFeed" in types:
-            for element in node.get("dataFeedElement") or []:
+            elements = node.get("dataFeedElement") or []
+            if not isinstance(elements, list):
+                yield {"__malformed__": f"dataFeedElement is not a list: {type(elements).__name__}"}
+                return
+            for element in elements:
                 items = element.get("item") if isinstance(element, dict) else None
                 if items is None:
                     yield {"__malformed__": "dataFeedElement without item"}
@@ -101,7 +150,7 @@ def _walk_claimreviews(node: Any) -> Iterator[Any]:
         elif "@graph" in node:
             yield from _walk_claimreviews(node["@graph"])
         else:
-            yield {"__malformed__": f"not a ClaimReview (@type {node.get('@type')!r})"}
+            yield {"__malformed__": f"not a ClaimReview (@type {_text(repr(node.get('@type')), 80)})"}
     else:
         yield {"__malformed__": f"not an object: {type(node).__name__}"}
 
@@ -109,23 +158,20 @@ def _walk_claimreviews(node: Any) -> Iterator[Any]:
 def _from_claimreview(item: dict[str, Any]) -> dict[str, Any]:
     if "__malformed__" in item:
         raise ValueError(item["__malformed__"])
-    statement = item.get("claimReviewed")
-    if not isinstance(statement, str) or not statement.strip():
-        raise ValueError("claimReviewed missing or empty")
+    statement = _statement(item.get("claimReviewed"), "claimReviewed")
     rating_node = item.get("reviewRating") or {}
     rating = ""
     if isinstance(rating_node, dict):
-        rating = str(rating_node.get("alternateName") or rating_node.get("name") or "").strip()
+        rating = _text(rating_node.get("alternateName") or rating_node.get("name") or "")
     if not rating:
         raise ValueError("reviewRating.alternateName missing")
     reviewed = item.get("itemReviewed") if isinstance(item.get("itemReviewed"), dict) else {}
     claimant = _name(reviewed.get("author"))
     publisher = _name(item.get("author")) or _name(item.get("publisher")) or "unknown publisher"
-    url = item.get("url") if isinstance(item.get("url"), str) else ""
     review = {"publisher": publisher, "rating": rating, "date": _date(item.get("datePublished")),
-              "headline": str(item.get("name") or item.get("headline") or "").strip(), "url": url.strip()}
-    language = str(item.get("inLanguage") or "en")[:2].lower()
-    return _record(statement.strip(), claimant, _date(reviewed.get("datePublished")), review_clean([review]), language)
+              "headline": _text(item.get("name") or item.get("headline") or ""), "url": _url(item.get("url"))}
+    return _record(statement, claimant, _date(reviewed.get("datePublished")), review_clean([review]),
+                   _language(item.get("inLanguage") or "en"))
 
 
 def review_clean(reviews: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -135,25 +181,41 @@ def review_clean(reviews: list[dict[str, str]]) -> list[dict[str, str]]:
 def _from_google(item: Any) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise ValueError("claim is not an object")
-    text = item.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("text missing or empty")
-    reviews = []
-    for r in item.get("claimReview") or []:
-        if not isinstance(r, dict) or not str(r.get("textualRating") or "").strip():
+    text = _statement(item.get("text"), "text")
+    raw_reviews = item.get("claimReview") or []
+    if not isinstance(raw_reviews, list):
+        raise ValueError(f"claimReview is not a list: {type(raw_reviews).__name__}")
+    reviews, language = [], ""
+    for r in raw_reviews:
+        if not isinstance(r, dict) or not _text(r.get("textualRating")):
             continue
-        reviews.append({"publisher": _name(r.get("publisher")) or "unknown publisher", "rating": str(r["textualRating"]).strip(),
-                        "date": _date(r.get("reviewDate")), "headline": str(r.get("title") or "").strip(),
-                        "url": str(r.get("url") or "").strip()})
+        reviews.append({"publisher": _name(r.get("publisher")) or "unknown publisher", "rating": _text(r["textualRating"]),
+                        "date": _date(r.get("reviewDate")), "headline": _text(r.get("title")), "url": _url(r.get("url"))})
+        language = language or _language(r.get("languageCode") or "en")
     if not reviews:
         raise ValueError("no claimReview with a textualRating")
-    language = str((item.get("claimReview") or [{}])[0].get("languageCode") or "en")[:2].lower()
-    return _record(text.strip(), str(item.get("claimant") or "").strip(), _date(item.get("claimDate")), review_clean(reviews), language)
+    return _record(text, _text(item.get("claimant")), _date(item.get("claimDate")), review_clean(reviews), language)
+
+
+def _too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether `data` nests deeper than `limit` (iterative: the walk below recurses per level)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
 
 
 def parse_document(data: Any, origin: str = "<input>") -> ImportReport:
-    """Recognise the format of one parsed JSON document and convert every item."""
+    """Recognise the format of one parsed JSON document and convert every item. Never raises: a bad
+    document or item is one line in `skipped`."""
     report = ImportReport()
+    if _too_deep(data):
+        report.skipped.append(f"{origin}: nested deeper than {MAX_JSON_DEPTH} levels; nothing imported")
+        return report
     if isinstance(data, dict) and "claims" in data and isinstance(data["claims"], list):
         items, convert = list(data["claims"]), _from_google
     else:
@@ -164,6 +226,9 @@ def parse_document(data: Any, origin: str = "<input>") -> ImportReport:
             record = convert(item)
         except ValueError as exc:
             report.skipped.append(f"{origin}: item {n}: {exc}")
+            continue
+        except Exception as exc:  # a shape no rule above foresaw: skip the item, keep the import going
+            report.skipped.append(f"{origin}: item {n}: malformed ({type(exc).__name__})")
             continue
         if record["id"] in seen:
             report.skipped.append(f"{origin}: item {n}: duplicate of an earlier item")
@@ -176,7 +241,29 @@ def parse_document(data: Any, origin: str = "<input>") -> ImportReport:
 def parse_file(path: str | Path) -> ImportReport:
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_IMPORT_FILE_BYTES:
+            return ImportReport(skipped=[f"{path}: file is {size:,} bytes, over the {MAX_IMPORT_FILE_BYTES:,}-byte limit"])
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return ImportReport(skipped=[f"{path}: cannot read JSON: {exc}"])
+    except RecursionError:  # json's C scanner recurses once per level
+        return ImportReport(skipped=[f"{path}: cannot read JSON: nested too deeply"])
     return parse_document(data, str(path))
+
+
+def parse_files(paths: Iterable[str | Path]) -> ImportReport:
+    """Parse several files into one report; an item already seen in an earlier file (same claim id) is
+    reported as a duplicate, so one import never inserts the same claim twice."""
+    total = ImportReport()
+    first_seen: dict[str, str] = {}
+    for path in paths:
+        report = parse_file(path)
+        total.skipped += report.skipped
+        for claim in report.claims:
+            if claim["id"] in first_seen:
+                total.skipped.append(f"{path}: {claim['id']}: duplicate of the same item in {first_seen[claim['id']]}")
+                continue
+            first_seen[claim["id"]] = str(path)
+            total.claims.append(claim)
+    return total

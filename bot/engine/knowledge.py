@@ -13,11 +13,13 @@ from typing import Any
 
 import yaml
 
+from bot.engine.outlets import RSP_LABELS
+from bot.engine.urlcheck import MAX_URL_LENGTH, url_problem
+
 CLAIM_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"  # the one claim-id pattern: files, buttons, curation, imports
 ID_RE = re.compile(f"^{CLAIM_ID}$")
 DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-URL_FIELD_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 LANG_RE = re.compile(r"^[a-z]{2}$")
 # The schema's vocabularies. Imported ClaimReview items whose rating maps to none of STATUSES get
 # IMPORTED_STATUS; presentation labels for all of them live in bot/chat/layout.py.
@@ -92,7 +94,74 @@ ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "aliases": ("strs?", False),
     "names": (("by-lang", "strs"), False),  # names in other languages, inflected forms included
 }
+RSP_SPEC: dict[str, tuple[Any, bool]] = {  # what `build` reads from each outlets/rsp.yaml entry
+    "name": ("text", True),
+    "status": (tuple(RSP_LABELS), True),
+    "year": ("str?", False),
+    "summary": ("str?", True),
+    "link": ("url", True),
+    "domains": ("hosts", True),
+}
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
+
+# Bounds that keep a hostile or broken file from costing minutes and gigabytes (issue 16): the largest
+# shipped claim file is 4 KB and rsp.yaml 250 KB, so these leave room for growth.
+MAX_CLAIM_FILE_BYTES = 1_000_000
+MAX_LIST_FILE_BYTES = 2_000_000  # ownership.yaml, entities.yaml
+MAX_RSP_FILE_BYTES = 10_000_000
+MAX_TEXT_CHARS = 4_000
+MAX_YAML_DEPTH = 20  # the claim schema nests 4 deep
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader without aliases (a few lines of `&a [*b, *b, ...]` expand to gigabytes), with bounded
+    nesting (the composer recurses once per level: 5,000 levels is a RecursionError), and with an
+    impossible date such as 2021-02-30 kept as the string written, for the validator to report."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in knowledge files", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:  # 2021-02-30: let the field check name it
+            return self.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse one knowledge file's text; raises yaml.YAMLError (with a mark) on aliases and deep nesting."""
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _real_date(value: str) -> bool:
+    """'2021', '2021-02' or '2021-02-28' naming a date that exists."""
+    parts = value.split("-")
+    try:
+        dt.date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+    except ValueError:
+        return False
+    return True
 
 
 def _scalar(value: Any) -> Any:
@@ -128,10 +197,15 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         if value not in kind:
             problems.append(f"{where}: {value!r} is not one of {', '.join(kind)}")
         return value
-    if kind in ("strs", "strs?", "ids"):
+    if kind in ("strs", "strs?", "ids", "hosts"):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             problems.append(f"{where}: must be a list of non-empty strings")
             return []
+        for v in value:
+            if len(v) > MAX_TEXT_CHARS:
+                problems.append(f"{where}: an item is longer than {MAX_TEXT_CHARS} characters")
+            if kind == "hosts" and (len(v) > MAX_URL_LENGTH or any(ch.isspace() or not ch.isprintable() for ch in v)):
+                problems.append(f"{where}: {v[:80]!r} is not a domain (spaces or control characters)")
         if kind == "strs" and not value:
             problems.append(f"{where}: must not be empty")
         if kind == "ids":
@@ -139,21 +213,39 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
                 if not ID_RE.match(v):
                     problems.append(f"{where}: {v!r} is not a valid claim id")
         return [v.strip() for v in value]
+    if kind == "str?":
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            problems.append(f"{where}: must be a string")
+            return ""
+        value = str(value)
+        if len(value) > MAX_TEXT_CHARS:
+            problems.append(f"{where}: longer than {MAX_TEXT_CHARS} characters")
+        return value
     if not isinstance(value, str) or not value.strip():
-        if isinstance(value, (int, float)) and kind == "date":
+        if isinstance(value, int) and kind == "date":
             value = str(value)  # a bare year
         else:
             problems.append(f"{where}: must be a non-empty string")
             return ""
     value = value.strip()
-    pattern = {"id": ID_RE, "date": DATE_RE, "day": DAY_RE, "url": URL_FIELD_RE, "lang": LANG_RE, "domain": DOMAIN_RE}.get(kind)
+    if kind == "url":
+        why = url_problem(value)
+        if why:
+            problems.append(f"{where}: {value[:80]!r} is not a usable http(s) URL: {why}")
+        return value
+    if len(value) > MAX_TEXT_CHARS:
+        problems.append(f"{where}: longer than {MAX_TEXT_CHARS} characters ({len(value)})")
+        return value
+    pattern = {"id": ID_RE, "date": DATE_RE, "day": DAY_RE, "lang": LANG_RE, "domain": DOMAIN_RE}.get(kind)
     if kind == "lang" and pattern.match(value) and value not in ISO_639_1:
         problems.append(f"{where}: {value!r} is not an ISO 639-1 language code")
     if pattern and not pattern.match(value):
         expected = {"id": "lowercase letters, digits and '-'", "date": "YYYY, YYYY-MM or YYYY-MM-DD",
-                    "day": "YYYY-MM-DD", "url": "an http(s) URL", "lang": "a two-letter ISO 639-1 code",
+                    "day": "YYYY-MM-DD", "lang": "a two-letter ISO 639-1 code",
                     "domain": "a lowercase domain name like rt.com"}[kind]
         problems.append(f"{where}: {value!r} is not {expected}")
+    elif kind in ("date", "day") and not _real_date(value):
+        problems.append(f"{where}: {value!r} is not a real date")
     return value
 
 
@@ -198,11 +290,17 @@ class Knowledge:
     files: list[Path] = field(default_factory=list)
 
 
-def _load_yaml(path: Path, problems: list[str]) -> Any:
+def _load_yaml(path: Path, problems: list[str], max_bytes: int = MAX_LIST_FILE_BYTES) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > max_bytes:
+            problems.append(f"{path}: file is {size:,} bytes, over the {max_bytes:,}-byte limit for this file")
+            return None
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{path}: cannot read: {exc}")
+    except RecursionError:  # a backstop: the loader bounds nesting well below the interpreter's limit
+        problems.append(f"{path}: invalid YAML: nested too deeply")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -243,7 +341,7 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     claim_files = sorted((root / "claims").glob("*.y*ml"))
     for path in claim_files:
         kb.files.append(path)
-        data = _load_yaml(path, problems)
+        data = _load_yaml(path, problems, MAX_CLAIM_FILE_BYTES)
         if data is None and not any(p.startswith(str(path)) for p in problems):
             problems.append(f"{path}: file is empty")
         if data is None:
@@ -278,12 +376,12 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     rsp_path = root / "outlets" / "rsp.yaml"
     if rsp_path.exists():
         kb.files.append(rsp_path)
-        data = _load_yaml(rsp_path, problems) or {}
+        data = _load_yaml(rsp_path, problems, MAX_RSP_FILE_BYTES) or {}
         entries = data.get("entries") if isinstance(data, dict) else None
         if not isinstance(entries, list):
             problems.append(f"{rsp_path}: entries: must be a list (regenerate with `python -m bot knowledge rsp`)")
         else:
-            kb.rsp = entries
+            kb.rsp = [_check(e, RSP_SPEC, f"{rsp_path}: entries[{i}]", problems) for i, e in enumerate(entries)]
     for path, claim in zip(claim_files, kb.claims):
         claim["_file"] = str(path.relative_to(root))
     if problems:

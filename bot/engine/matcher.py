@@ -275,8 +275,10 @@ class Matcher:
 
         if top.score < self.model.related_threshold:
             return decision("none", f"best score {top.score:.2f} below the related threshold")
-        if top.shared < min(2, len(set(content))):
-            return decision("none", "only one word in common with the closest claim")
+        # Any answer, a `related` card too, needs two distinct content words in common: one ordinary word
+        # ("look", "pizza") is not content shared with a claim (issue 16).
+        if top.shared < 2:
+            return decision("none", "fewer than two content words in common with the closest claim")
         if len(content) < MIN_CONTENT_TOKENS:
             return decision("related", "message too short or generic for a match")
         if not top.actor_named:

@@ -1,8 +1,10 @@
 """Text normalisation shared by indexing and matching, hardened against evasion.
 
 Handles Unicode compatibility forms (NFKC), case folding, zero-width and other invisible characters,
-Cyrillic/Greek look-alike letters, leetspeak digits inside words, URLs and hashtags; splits run-together
-words against a vocabulary; stems with Porter2.
+look-alike letters of other scripts (the Unicode confusables data, UTS #39), accents and other combining
+marks, variation selectors, regional-indicator letters, text reversed with a right-to-left override,
+letters spelled out with spaces or dots ("I r a n"), leetspeak digits inside words, URLs and hashtags;
+splits run-together words against a vocabulary; stems with Porter2.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from typing import Generic, TypeVar
 from collections.abc import Container
 
 import snowballstemmer
+# The UTS #39 confusables table (Unicode 17 data), folded towards Latin: disarm's normalize_confusables.
+# Chosen over confusable-homoglyphs (its data is an undirected similarity list without the prototype a
+# skeleton needs, last updated in 2024) and confusables (last release 2021): disarm ships the current
+# confusables.txt as a directed map, iterates it to a fixed point, and also folds the small capitals and
+# Cherokee small letters that TR39 leaves as their own prototypes. One call is a few microseconds and
+# only words with a non-ASCII letter reach it.
+from disarm import normalize_confusables
 
 from bot.engine.urls import strip_urls
 
@@ -29,17 +38,27 @@ _INVISIBLE = dict.fromkeys(
     + [c for r in (range(0x20000), range(0xE0000, 0xE1000)) for c in r if unicodedata.category(chr(c)) == "Cf"]
 )
 
-# Look-alike letters (lower case, after case folding) -> Latin.
-_HOMOGLYPHS = str.maketrans({
-    # Cyrillic
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q",
-    "ԝ": "w", "ѡ": "w", "ӏ": "l", "ɡ": "g", "ո": "n", "ս": "u", "ց": "g", "օ": "o",
-    # Greek
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
-    "υ": "u", "χ": "x", "γ": "y", "ω": "w", "μ": "u", "ϲ": "c", "ϳ": "j", "ς": "c",
-})
-_CONFUSABLE = frozenset("авеёкмнорстухѕіїјԁһԛԝѡӏɡոսցօαβεηικνορτυχγωμϲϳς")
+# Combining marks that sit on letters of any script (accents, strikethrough, overlays; the generic
+# diacritic blocks) and variation selectors (U+FE0F after each letter): removed after NFD, so "Ir̶a̶n",
+# "Irán" and "I️r️a️n" all read "Iran". Script-specific vowel signs (Devanagari, Arabic) are not here.
+_MARKS = dict.fromkeys(
+    [*range(0x0300, 0x0370), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00), *range(0x20D0, 0x2100),
+     *range(0xFE20, 0xFE30), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+)
+# Regional-indicator symbols (U+1F1E6..U+1F1FF) are the letters A..Z drawn in boxes.
+_REGIONAL = {0x1F1E6 + i: chr(ord("A") + i) for i in range(26)}
+# A right-to-left override displays what follows backwards until a pop (PDF, PDI) or the end of the line:
+# "‮nari" shows as "iran". Read the run in display order.
+_RLO_RE = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
+# Zero-width characters that separate words when a text has no spaces at all.
+_ZW_SEPARATORS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e"), " ")
+# Hair, thin and other narrow spaces: NFKC makes them ordinary spaces, but between the letters of words that
+# ordinary spaces separate they are letter-spacing ("I\u200ar\u200aa\u200an paid"), removed before NFKC.
+_THIN_SPACES = dict.fromkeys([0x2006, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F])
+# Three or more single letters with the same one separator between each: "I r a n", "I.R.A.N", "I-r-a-n"
+# (a different separator, or two spaces, ends the word: "I.r.a.n p.a.i.d" is two words).
+_SPACED_RE = re.compile(r"(?<![^\W_])[^\W\d_](?P<sep>[ .\u00b7\u2022*|/_-])[^\W\d_](?:(?P=sep)[^\W\d_])+(?![^\W_])")
+_SPACED_SEP_RE = re.compile(r"[ .\u00b7\u2022*|/_-]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 
 _TOKEN_RE = re.compile(r"[@$]?[^\W_]+(?:[@$!][^\W_]+)*[@$!]?", re.UNICODE)
@@ -57,11 +76,38 @@ STOPWORDS = frozenset(
 )
 
 
+def _unmask(text: str) -> str:
+    """The non-ASCII evasions: right-to-left overrides read in display order, zero-width word separators
+    made spaces, regional indicators made letters, combining marks and variation selectors removed."""
+    if "\u202e" in text:
+        text = _RLO_RE.sub(lambda m: m.group(1)[::-1], text)
+    stripped = text.strip()
+    if not any(ch.isspace() for ch in stripped) and any(ord(ch) in _ZW_SEPARATORS for ch in stripped):
+        # No visible space at all, yet three or more word-sized pieces between zero-width characters: they
+        # stand for spaces. One inside a word ("vac\u200bcine") is removed like any invisible character.
+        pieces = stripped.translate(_ZW_SEPARATORS).split()
+        if len(pieces) >= 3 and sum(len(p) >= 2 for p in pieces) * 2 > len(pieces):
+            text = text.translate(_ZW_SEPARATORS)
+    text = text.translate(_REGIONAL)
+    decomposed = unicodedata.normalize("NFD", text)
+    without = decomposed.translate(_MARKS)
+    if len(without) != len(decomposed):
+        text = unicodedata.normalize("NFC", without)
+    return text
+
+
 def clean(text: str) -> str:
-    """NFKC, invisible characters removed, URLs removed, hashtags split into words. Case is kept."""
-    text = unicodedata.normalize("NFKC", text or "")
+    """NFKC, evasions undone (see _unmask), invisible characters removed, URLs removed, letters spelled out
+    one by one joined, hashtags split into words. Case is kept."""
+    text = text or ""
+    if not text.isascii() and " " in text and any(ord(ch) in _THIN_SPACES for ch in text):
+        text = text.translate(_THIN_SPACES)  # letter-spacing inside words that ordinary spaces separate
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = _unmask(text)
     text = text.translate(_INVISIBLE)
     text = strip_urls(text)
+    text = _SPACED_RE.sub(lambda m: _SPACED_SEP_RE.sub("", m.group(0)), text)
     text = _MEDIA_LINK_RE.sub(" ", text)
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
     # Handles carry names: keep the handle and add its camel-case words (@realDonaldTrump -> real Donald Trump).
@@ -69,15 +115,25 @@ def clean(text: str) -> str:
     return text
 
 
-def _fold_token(token: str, vocab: Container[str] | None) -> str:
+def _is_latin_letter(ch: str) -> bool:
+    return "a" <= ch <= "z" or (ch > "\x7f" and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
+
+
+def _latin_fold(token: str) -> str:
+    return normalize_confusables(token).casefold()
+
+
+def _fold_token(token: str, vocab: Container[str] | None, foreign: bool = False) -> str:
     if token.isalpha() and token.isascii():  # most words: no look-alike, no digit or symbol to decode
         return token
-    if any(ch in _CONFUSABLE for ch in token):
-        letters = [ch for ch in token if ch.isalpha()]
-        # Map only words that are mixed-script or made entirely of look-alikes: real Russian or Greek
-        # words contain letters with no Latin twin and are left alone.
-        if any("a" <= ch <= "z" for ch in letters) or all(ch in _CONFUSABLE for ch in letters):
-            token = token.translate(_HOMOGLYPHS)
+    if not token.isascii():
+        folded = latin_fold(token)
+        # Fold words that have a Latin letter (mixed scripts: "Ιrаn", or Latin look-alikes: "ɑ", small
+        # capitals) and words made entirely of look-alikes, unless the text is mostly in another script:
+        # real Russian or Greek words are left alone.
+        if folded != token and (any(map(_is_latin_letter, token))
+                                or (not foreign and folded.isascii() and folded.isalnum())):
+            token = folded
     if any(ch.isdigit() or ch in "@$!" for ch in token) and any(ch.isalpha() for ch in token):
         decoded = token.translate(_LEET)
         if decoded.isalpha() and (vocab is None or (decoded in vocab and token not in vocab)):
@@ -94,12 +150,20 @@ def tokens(text: str, vocab: Container[str] | None = None) -> list[str]:
 def clean_tokens(cleaned: str, vocab: Container[str] | None = None) -> list[str]:
     """`tokens` of a text that has already been through `clean` (the matcher needs both)."""
     out = []
-    for raw in _TOKEN_RE.findall(cleaned.casefold()):
-        tok = _fold_token(raw, vocab)
+    raws = _TOKEN_RE.findall(cleaned.casefold())
+    foreign = not cleaned.isascii() and _mostly_other_script(raws)
+    for raw in raws:
+        tok = _fold_token(raw, vocab, foreign)
         tok = tok.replace("’", "'")
         if tok:
             out.append(tok)
     return out
+
+
+def _mostly_other_script(raws: list[str]) -> bool:
+    """More words written without any Latin letter (Russian, Greek, ...) than words with one."""
+    other = sum(1 for r in raws if not r.isascii() and any(ch.isalpha() for ch in r) and not any(map(_is_latin_letter, r)))
+    return other * 2 > sum(1 for r in raws if any(ch.isalpha() for ch in r))
 
 
 def normalize(text: str, vocab: Container[str] | None = None) -> str:
@@ -183,3 +247,4 @@ def _stem(token: str) -> str:
 
 
 stem = Memo(_stem)
+latin_fold = Memo(_latin_fold)

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "4"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims
+SCHEMA_VERSION = "5"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims; 5: UTS #39 folding, marks removed (issue 16)
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
@@ -149,10 +150,58 @@ def knowledge_version(kb: Knowledge) -> str:
     return h.hexdigest()[:16]
 
 
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)(?:\.import)?\.tmp(?:-journal|-wal|-shm)?$")
+STALE_TMP_AGE_S = 24 * 3600  # older than any build or import: stale even if its pid was reused
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(target: Path, now: float | None = None) -> list[Path]:
+    """Delete `.<db name>.<pid>[.import].tmp` files (and their SQLite journals) left beside `target` by a
+    build or import that was killed: those whose process is gone, or older than a day. A running build's
+    file is left alone. Returns what was removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        candidates = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in candidates:
+        m = _TMP_RE.match(path.name)
+        if not m or m.group("name") != target.name:
+            continue
+        pid = int(m.group("pid"))
+        try:
+            age = now - path.stat().st_mtime
+        except OSError:
+            continue
+        if pid == os.getpid() or (_pid_alive(pid) and age < STALE_TMP_AGE_S):
+            continue
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
 def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", extra_claims: Iterable[dict] = ()) -> Path:
     """Build a complete database into a temporary file, then atomically replace `db_path`."""
     target = Path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
@@ -217,6 +266,7 @@ def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[in
     target = Path(db_path)
     if not target.exists():
         empty_database(target)
+    remove_stale_temporaries(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.import.tmp")
     src = sqlite3.connect(str(target))
     dst = sqlite3.connect(str(tmp))
@@ -225,7 +275,11 @@ def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[in
         src.close()
         db = sqlite_utils.Database(dst)
         existing = {r[0] for r in dst.execute("SELECT id FROM claims")}
-        new = [c for c in claims if c["id"] not in existing]
+        new = []
+        for c in claims:  # an id twice in one batch (two files holding one item) counts as already present
+            if c["id"] not in existing:
+                existing.add(c["id"])
+                new.append(c)
         with dst:
             added = insert_claims(db, new)
             build_postings(dst)

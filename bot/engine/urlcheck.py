@@ -1,6 +1,9 @@
-"""Is this an http(s) URL a chat platform will accept as a link? One check for imports, validation and
-rendering: Telegram rejects a whole message whose <a href> is malformed, so one poisoned entry must never
-reach a card as a link."""
+"""Is this string an http(s) URL that Telegram, Discord and browsers all accept as a link?
+
+One pure function shared by the importers, the knowledge validator and the card renderers, so a URL that
+passes at import time also passes at render time. Telegram refuses a whole message when one `<a href>` is
+malformed, so a poisoned entry must be caught here rather than make a card undeliverable.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +12,69 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-MAX_URL = 2048
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+MAX_URL_LENGTH = 2048  # the common browser/CDN bound; Telegram's own link limit is not documented
+
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")  # '_' occurs in real subdomains
+# Quotes and angle brackets end an href early; a backslash reads as '/' in browsers (host confusion).
+_REFUSED = frozenset('"<>\\')
+# Controls, formats (bidi, zero-width), separators, surrogates, private use and unassigned code points.
+_BAD_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp", "Cs", "Co", "Cn"))
 
 
-def _valid_host(host: str, bracketed: bool) -> bool:
-    if bracketed:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return False
-        return True
-    try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return False
-    labels = ascii_host.rstrip(".").split(".")
-    return len(ascii_host) <= 253 and all(_LABEL.match(label) for label in labels)
-
-
-def valid_http_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a valid host, no whitespace or control/format characters,
-    at most MAX_URL characters."""
-    if not isinstance(url, str) or not url or len(url) > MAX_URL:
-        return False
-    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in url):
-        return False
+def url_problem(url: object) -> str | None:
+    """Why `url` is not a usable absolute http(s) URL, or None when it is."""
+    if not isinstance(url, str):
+        return "not a string"
+    if not url:
+        return "empty"
+    if len(url) > MAX_URL_LENGTH:
+        return f"longer than {MAX_URL_LENGTH} characters"
+    for ch in url:
+        if ch in _REFUSED or (not "!" <= ch <= "~" and (ch.isspace() or unicodedata.category(ch) in _BAD_CATEGORIES)):
+            return f"contains the character U+{ord(ch):04X}"
     try:
         parts = urlsplit(url)
-        parts.port  # raises for a port out of range
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        return f"cannot be parsed: {exc}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "scheme is not http or https"
+    if not url.lower().startswith(f"{parts.scheme.lower()}://"):
+        return "not an absolute URL (scheme://host)"
+    netloc = parts.netloc.rpartition("@")[2]
+    if netloc.startswith("["):
+        if "]" not in netloc:
+            return "unbalanced '[' in the host"
+        try:
+            ipaddress.IPv6Address(netloc[1:netloc.index("]")])
+        except ValueError:
+            return "bracketed host is not an IPv6 address"
+    elif "[" in netloc or "]" in netloc:
+        return "'[' or ']' outside an IPv6 host"
+    host = parts.hostname or ""
+    if not host:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    if ":" in host:
+        return None  # IPv6, validated above
+    try:
+        ipaddress.IPv4Address(host)
+        return None
     except ValueError:
-        return False
-    host = parts.hostname
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return False
-    return _valid_host(host, "[" in parts.netloc)
+        pass
+    try:
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return "host is not a valid domain name"
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or not all(_LABEL_RE.match(label) for label in labels):
+        return "host is not a valid domain name"
+    if labels[-1].isdigit():
+        return "host looks like a malformed IP address"
+    return None
+
+
+def valid_http_url(url: object) -> bool:
+    """True when `url` is an absolute http(s) URL with a valid host and no control, space or bidi character."""
+    return url_problem(url) is None

@@ -39,21 +39,50 @@ _ARTICLE_TYPES = (  # best first: where the page's own headline lives
 
 # ---------------------------------------------------------------------------------------------- decoding
 
+# The encodings a web page may declare (the WHATWG Encoding Standard's list, as Python codecs). A label
+# outside it is ignored, so "rot13", "base64", "idna", "zlib" or "unicode_escape" in a header or a meta tag
+# can neither raise LookupError (bytes-to-bytes codecs) nor reinterpret the page.
+_WEB_ENCODINGS = frozenset(codecs.lookup(name).name for name in (
+    "utf-8", "ibm866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6", "iso-8859-7",
+    "iso-8859-8", "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16", "koi8-r", "koi8-u",
+    "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256",
+    "cp1257", "cp1258", "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "euc-jp", "iso-2022-jp", "shift_jis",
+    "euc-kr", "utf-16-be", "utf-16-le", "utf-16", "latin-1", "ascii",
+))
+# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def web_encoding(label: str | None) -> str | None:
+    """The Python codec for a declared charset label, or None when it is unknown or not a text encoding."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip()).name
+    except (LookupError, ValueError):
+        return None
+    return name if name in _WEB_ENCODINGS else None
+
+
 def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Bytes to text: BOM, then the HTTP charset, then <meta charset>, then UTF-8, then Windows-1252."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    """Bytes to text: BOM, then the HTTP charset, then <meta charset>, then UTF-8, then Windows-1252.
+    Declared charsets that are not web text encodings are ignored."""
+    for bom, enc in _BOMS:
         if body.startswith(bom):
             return body[len(bom):].decode(enc, errors="replace")
     candidates = [charset] if charset else []
     m = _META_CHARSET.search(body[:4096])
     if m:
         candidates.append(m.group(1).decode("ascii", "ignore"))
-    for enc in candidates:
-        try:
-            codecs.lookup(enc)
-        except LookupError:
+    for label in candidates:
+        enc = web_encoding(label)
+        if enc is None:
             continue
-        return body.decode(enc, errors="replace")
+        try:
+            return body.decode(enc, errors="replace")
+        except (LookupError, UnicodeError, ValueError):  # a codec that cannot replace: try the next
+            continue
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

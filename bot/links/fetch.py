@@ -190,6 +190,8 @@ class SafeFetcher:
                     return await self._fetch(url, pins)
         except _Stop as stop:
             return Refusal(url, stop.reason)
+        except httpx.PoolTimeout:  # every pooled connection busy: our saturation, not the server's slowness
+            return Refusal(url, "busy: no free connection")
         except (TimeoutError, httpx.TimeoutException):
             return Refusal(url, "timeout")
         except UncheckedHostError as exc:

@@ -1,0 +1,104 @@
+"""Hostile import files (issue 16): every bad item is reported and skipped, the rest imported; no traceback."""
+
+import json
+
+import pytest
+
+from bot.cli import main
+from bot.engine import importers
+from bot.engine.importers import parse_document, parse_file, parse_files
+from bot.engine.service import Engine
+
+from tests.test_import import review
+
+
+def google(text: str, reviews) -> dict:
+    return {"text": text, "claimant": "Someone", "claimDate": "2021-01-02T00:00:00Z", "claimReview": reviews}
+
+
+GOOD_REVIEW = {"publisher": {"name": "Check"}, "url": "https://check.example/1", "textualRating": "False",
+               "reviewDate": "2021-01-03", "languageCode": "en"}
+
+
+@pytest.mark.parametrize("doc, reason", [
+    ({"@type": "DataFeed", "dataFeedElement": 5}, "dataFeedElement is not a list"),
+    ({"claims": [google("Bad one", 5)]}, "claimReview is not a list"),
+    ({"claims": [google("Bad one", ["a string"])]}, "no claimReview"),
+    ({"claims": [google("Bad one", [GOOD_REVIEW | {"languageCode": {"x": 1}}]), 7]}, "claim is not an object"),
+    ([{"@type": [{"x": 1}]}], "not a ClaimReview"),
+    ([review("Bad date item", datePublished=5, inLanguage=["en"])], None),
+])
+def test_a_bad_item_is_reported_and_the_others_kept(doc, reason):
+    good = review("Windmills cause cancer in nearby towns")
+    if isinstance(doc, dict) and "claims" in doc:
+        doc["claims"].append(google("Windmills cause cancer in nearby towns", [GOOD_REVIEW]))
+    elif isinstance(doc, dict):
+        doc = [doc, good]
+    else:
+        doc = [*doc, good]
+    report = parse_document(doc, "feed.json")
+    assert any(c["statement"] == "Windmills cause cancer in nearby towns" for c in report.claims)
+    if reason:
+        assert any(reason in line for line in report.skipped), report.skipped
+
+
+def test_deep_json_is_a_reported_file_not_a_recursion_error(tmp_path):
+    f = tmp_path / "deep.json"
+    f.write_text("[" * 100_000 + "]" * 100_000)
+    report = parse_file(f)
+    assert report.claims == [] and "nested too deeply" in report.skipped[0]
+    # deep but within json's own limit: refused by the importer's depth bound, not its recursion
+    doc = [review("Windmills cause cancer in nearby towns")]
+    for _ in range(500):
+        doc = [doc]
+    report = parse_document(doc, "x.json")
+    assert report.claims == [] and "nested deeper than" in report.skipped[0]
+
+
+def test_the_same_item_in_two_files_is_imported_once(tmp_path, capsys):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for f in (a, b):
+        f.write_text(json.dumps([review("Windmills cause cancer in nearby towns")]))
+    db = tmp_path / "imported.db"
+    assert main(["knowledge", "import", str(a), str(b), "--db", str(db)]) == 0
+    out = capsys.readouterr()
+    assert "imported 1 claim(s)" in out.out and "duplicate of the same item in" in out.err
+    assert Engine(db).about()["claims"] == 1
+
+
+def test_store_refuses_nothing_when_a_batch_repeats_an_id(tmp_path):
+    from bot.engine.store import import_claims
+
+    claims = parse_document([review("Windmills cause cancer in nearby towns")]).claims * 2
+    assert import_claims(tmp_path / "x.db", claims) == (1, 1)
+
+
+def test_over_long_statement_is_skipped_and_long_fields_cut():
+    huge = "word " * 2_000_000
+    doc = [review(huge), review("Windmills cause cancer in nearby towns", name="h" * 50_000,
+                                reviewRating={"alternateName": "False " * 10_000})]
+    report = parse_document(doc, "feed.json")
+    assert len(report.claims) == 1 and "longer than" in report.skipped[0]
+    fc = report.claims[0]["fact_checks"][0]
+    assert len(fc["headline"]) <= importers.MAX_FIELD_CHARS and len(fc["rating"]) <= importers.MAX_FIELD_CHARS
+    assert len(report.claims[0]["status_note"]) < 2 * importers.MAX_FIELD_CHARS
+
+
+@pytest.mark.parametrize("url", ["http://", "https://[::1", "http://x\x00y.com/", "http://x.com/\x7f",
+                                 "https://x.com/\u202etxt", "http://:80/", "https:///p", "http://a..b/",
+                                 "javascript:alert(1)", 42])
+def test_an_invalid_url_is_dropped_and_the_review_kept(url):
+    claimreview = parse_document([review("Windmills cause cancer in nearby towns", url=url)]).claims
+    assert len(claimreview) == 1 and "url" not in claimreview[0]["fact_checks"][0]
+    tools = parse_document({"claims": [google("Windmills cause cancer", [GOOD_REVIEW | {"url": url}])]}).claims
+    assert len(tools) == 1 and "url" not in tools[0]["fact_checks"][0]
+
+
+def test_a_valid_url_is_kept():
+    claims = parse_document([review("Windmills cause cancer in nearby towns", url="https://check.example/a?b=1")]).claims
+    assert claims[0]["fact_checks"][0]["url"] == "https://check.example/a?b=1"
+
+
+def test_impossible_review_dates_are_dropped():
+    claims = parse_document([review("Windmills cause cancer in nearby towns", datePublished="2021-02-30")]).claims
+    assert claims[0]["fact_checks"][0]["date"] == ""

@@ -1,0 +1,172 @@
+"""Hostile knowledge files (issue 16): each is refused with a message naming the file, quickly, instead of
+a traceback, a multi-gigabyte expansion or a build that crashes after `validate` said OK."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.engine import knowledge as kn
+from bot.engine.knowledge import KnowledgeError, load_knowledge
+from bot.engine.store import build_database, remove_stale_temporaries
+
+from tests.test_knowledge import GOOD, problems, write_claim
+
+ALIAS_BOMB = """\
+a: &a ["x","x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+"""
+
+
+def _claim(root: Path, replace: dict[str, str] | None = None, extra: str = "") -> Path:
+    text = GOOD.format(id="example-claim")
+    for old, new in (replace or {}).items():
+        assert old in text
+        text = text.replace(old, new)
+    return write_claim(root, "example-claim", text + extra)
+
+
+def test_alias_bomb_is_refused_naming_the_file(tmp_path):
+    path = _claim(tmp_path, {"status: unproven\n": ALIAS_BOMB.replace("e: &e", "status:")})
+    start = time.perf_counter()
+    found = problems(tmp_path)
+    assert time.perf_counter() - start < 2
+    assert any(p.startswith(str(path)) and "aliases" in p for p in found), found
+    assert sum(len(p) for p in found) < 10_000  # no expanded value echoed back
+
+
+@pytest.mark.parametrize("opener, closer", [("[", "]"), ("{a: ", "}"), ("- ", "")])
+def test_deep_nesting_is_a_named_error_not_a_recursion_error(tmp_path, opener, closer):
+    depth = 5000
+    if opener == "- ":
+        nested = "  " + "- " * depth + "x\n"  # compact nested block sequences: "- - - x"
+    else:
+        nested = opener * depth + "1" + closer * depth
+    path = _claim(tmp_path, extra=f"sourcing_notes: {nested}\n" if opener != "- " else f"sourcing_notes:\n{nested}")
+    found = problems(tmp_path)
+    assert any(p.startswith(str(path)) and ("nested deeper" in p or "invalid YAML" in p) for p in found), found
+
+
+@pytest.mark.parametrize("date", ["2021-02-30", "'2021-02-30'", "2021-13-01", "'2021-00-10'"])
+def test_impossible_dates_are_named_validation_errors(tmp_path, date):
+    path = _claim(tmp_path, {"last_reviewed: 2026-11-26": f"last_reviewed: {date}"})
+    found = problems(tmp_path)
+    assert any(p.startswith(f"{path}: last_reviewed") and "not a real date" in p for p in found), found
+
+
+def test_impossible_date_in_a_nested_record(tmp_path):
+    path = _claim(tmp_path, {"  date: 2020-08-17": "  date: 2020-02-31"})
+    assert any(p.startswith(f"{path}: first_report.date") for p in problems(tmp_path))
+
+
+def _rsp(root: Path, entry: str) -> Path:
+    path = root / "outlets" / "rsp.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("licence: CC BY-SA 4.0\nentries:\n" + entry, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("entry, field", [
+    ("- name: X\n  status: gu\n  summary: s\n  link: https://en.wikipedia.org/wiki/X\n  domains: 5\n", "domains"),
+    ("- name: X\n  summary: s\n  link: https://en.wikipedia.org/wiki/X\n  domains: [x.com]\n", "status"),
+    ("- name: X\n  status: gu\n  link: https://en.wikipedia.org/wiki/X\n  domains: [x.com]\n", "summary"),
+    ("- name: X\n  status: gu\n  summary: s\n  link: 'http://'\n  domains: [x.com]\n", "link"),
+    ("- name: X\n  status: gu\n  summary: s\n  link: https://en.wikipedia.org/wiki/X\n  domains: ['a b']\n", "domains"),
+    ("- 5\n", "entries[0]"),
+])
+def test_validate_checks_what_build_reads_from_rsp(tmp_path, entry, field, capsys):
+    _claim(tmp_path)
+    path = _rsp(tmp_path, entry)
+    assert main(["knowledge", "validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: entries[0]" in err and field in err
+    with pytest.raises(KnowledgeError):
+        build_database(tmp_path, tmp_path / "kb.db")
+    assert not (tmp_path / "kb.db").exists()
+
+
+def test_a_valid_rsp_entry_builds(tmp_path):
+    _claim(tmp_path)
+    _rsp(tmp_path, "- name: X\n  status: gu\n  year: '2020'\n  summary: ''\n  link: https://en.wikipedia.org/wiki/X\n"
+                   "  domains: [x.com, pressreader.com/uk/x]\n")
+    kb = load_knowledge(tmp_path)
+    assert kb.rsp[0]["domains"] == ["x.com", "pressreader.com/uk/x"]
+    build_database(tmp_path, tmp_path / "kb.db")
+
+
+def test_oversized_files_are_refused_before_parsing(tmp_path, monkeypatch):
+    path = _claim(tmp_path, extra="sourcing_notes: " + "x" * (kn.MAX_CLAIM_FILE_BYTES + 1) + "\n")
+    found = problems(tmp_path)
+    assert any(p.startswith(str(path)) and "limit" in p for p in found), found
+    rsp = _rsp(tmp_path, "")
+    monkeypatch.setattr(kn, "MAX_RSP_FILE_BYTES", 10)
+    assert any(p.startswith(str(rsp)) and "limit" in p for p in problems(tmp_path))
+
+
+def test_over_long_fields_are_refused(tmp_path):
+    long_text = "word " * (kn.MAX_TEXT_CHARS // 5 + 1)
+    path = _claim(tmp_path, {"status_note: Only anonymous sources.": f"status_note: {long_text}",
+                             "phrasings: [Example headline about the thing]": f"phrasings: [{long_text}]"})
+    found = problems(tmp_path)
+    assert any(p.startswith(f"{path}: status_note") and "longer than" in p for p in found), found
+    assert any(p.startswith(f"{path}: phrasings") and "longer than" in p for p in found), found
+
+
+@pytest.mark.parametrize("url", ["http://", "https://[::1", "http://:80/", "https:///p", "http://a..b/",
+                                 "https://ex.com/\u202eevil", "https://ex.com/\x7f", "https://ex.com/\x00"])
+def test_malformed_urls_are_named_validation_errors(tmp_path, url):
+    quoted = json.dumps(url)  # a JSON string is a YAML double-quoted scalar, escapes included
+    path = _claim(tmp_path, {"  sourcing: anonymous-officials": f"  url: {quoted}\n  sourcing: anonymous-officials"})
+    found = problems(tmp_path)
+    assert any(p.startswith(f"{path}: first_report.url") and "not a usable http(s) URL" in p for p in found), found
+
+
+def test_the_shipped_knowledge_still_validates():
+    from bot.config import DEFAULT_KNOWLEDGE_DIR
+
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    assert kb.rsp and all(isinstance(e["domains"], list) for e in kb.rsp)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid  # reaped: no process has this pid now (reuse within the test is vanishingly unlikely)
+
+
+def test_stale_temporaries_of_a_killed_build_are_removed_on_the_next_run(tmp_path):
+    _claim(tmp_path)
+    target = tmp_path / "kb.db"
+    dead = _dead_pid()
+    stale = [tmp_path / f".kb.db.{dead}.tmp", tmp_path / f".kb.db.{dead}.import.tmp",
+             tmp_path / f".kb.db.{dead}.import.tmp-journal"]
+    live = tmp_path / f".kb.db.{os.getppid()}.tmp"  # a running process: maybe a build in progress
+    other = tmp_path / f".other.db.{dead}.tmp"  # another database's file
+    for f in [*stale, live, other]:
+        f.write_bytes(b"x" * 1000)
+    build_database(tmp_path, target)
+    assert not any(f.exists() for f in stale)
+    assert live.exists() and other.exists()
+    old = time.time() - 2 * 86400
+    os.utime(live, (old, old))  # a day old: stale whatever its pid now names
+    assert remove_stale_temporaries(target) == [live]
+
+
+def test_stale_temporaries_are_removed_by_import_too(tmp_path):
+    from bot.engine.store import import_claims
+
+    target = tmp_path / "kb.db"
+    dead = _dead_pid()
+    stale = tmp_path / f".kb.db.{dead}.import.tmp"
+    import_claims(target, [])
+    stale.write_bytes(b"x")
+    import_claims(target, [])
+    assert not stale.exists()
