@@ -17,6 +17,8 @@ import html
 import itertools
 import json
 import re
+import unicodedata
+import urllib.parse
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -57,6 +59,29 @@ def utf16_len(text: str) -> int:
 SPECIAL_RE = re.compile(r"[<&]")
 
 
+HREF_RE = re.compile(r"""href\s*=\s*("([^"]*)"|'([^']*)')""", re.I)
+
+
+def _check_href(tag: str, offset: int) -> None:
+    """Telegram refuses the whole message when a link's URL is malformed ("Wrong HTTP URL" / "Unsupported URL
+    protocol"); an independent approximation: a known scheme, and for http(s) a host, no spaces or controls."""
+    m = HREF_RE.search(tag)
+    if m is None:
+        return
+    url = html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
+    if any(c.isspace() or ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or unicodedata.category(c) in ("Cf", "Cs") for c in url):
+        raise ParseError(f"Wrong HTTP URL at byte offset {offset}")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        raise ParseError(f"Wrong HTTP URL at byte offset {offset}") from None
+    if parts.scheme.lower() not in ("http", "https", "tg", "mailto", "ftp"):
+        raise ParseError(f"Unsupported URL protocol at byte offset {offset}")
+    if parts.scheme.lower() in ("http", "https") and (not host or ".." in host or host.startswith(".")):
+        raise ParseError(f"Wrong HTTP URL at byte offset {offset}")
+
+
 def parse_html(text: str) -> str:
     """Telegram's HTML parse mode: returns the visible text or raises ParseError like the real server."""
     out: list[str] = []
@@ -82,6 +107,8 @@ def parse_html(text: str) -> str:
             else:
                 if name not in ALLOWED_TAGS:
                     raise ParseError(f"Unsupported start tag \"{name}\" at byte offset {offset}")
+                if name == "a":
+                    _check_href(tag.group(0), offset)
                 stack.append(name)
             i = tag.end()
         else:
