@@ -137,7 +137,8 @@ def semantic_figures(db: Path, model_path: Path | None, queries: list[tuple[str,
     matcher = Matcher(conn, semantic=index)  # the model's own fusion.json, else fusion-semantic.json
     figures, run_ = measure(matcher, queries, qrels)
     vec_bytes = conn.execute("SELECT COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()[0]
-    figures.update({"model": sem.model_name(model_path), "vectors": int(index.matrix.shape[0]), "vectors_built_now": added,
+    n_vectors = conn.execute("SELECT COUNT(*) FROM claim_vectors").fetchone()[0]
+    figures.update({"model": sem.model_name(model_path), "vectors": n_vectors, "vectors_built_now": added,
                     "vector_build_s": round(vector_build_s, 2), "vectors_mb": round(vec_bytes / 2**20, 2),
                     "db_mb": round(db.stat().st_size / 2**20, 2), "index_load_s": round(load_s, 2)})
     if negatives:
