@@ -35,7 +35,7 @@ class Settings:
     discord_guild_id: int | None = None  # sync commands to one guild (development)
     discord_sharded: bool = False
     allow_private_fetch: bool = False  # tests only: lets the fetcher reach loopback
-    semantic: bool = False  # rank with the optional semantic tier too (needs `pip install .[semantic]`)
+    semantic: bool = True  # the semantic tier (bot/engine/semantic.py); CLAIM_CONTEXT_SEMANTIC=0 for lexical only
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -57,5 +57,5 @@ class Settings:
             discord_guild_id=int(guild) if guild else None,
             discord_sharded=_env_bool("DISCORD_SHARDED"),
             allow_private_fetch=_env_bool("CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH"),
-            semantic=_env_bool("CLAIM_CONTEXT_SEMANTIC"),
+            semantic=_env_bool("CLAIM_CONTEXT_SEMANTIC", True),
         )

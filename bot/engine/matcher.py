@@ -30,9 +30,9 @@ FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field",
             "cov_query_statement", "cov_query_phrasing", "rare_hits", "number_hits")
 RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
 CANDIDATES = 10
-POOL = 50  # first-stage candidates whose cosine the semantic tier reads (50 blobs and one small matmul)
-SEMANTIC_EXTRA = 5  # candidates beyond the lexical top CANDIDATES that the tier adds, by cosine
-QUERY_TOKENS = 64  # word pieces of a message the tier embeds (the model's cost grows with them)
+POOL = 100  # first-stage candidates whose cosine the semantic tier reads (100 blobs and one small matmul)
+SEMANTIC_EXTRA = 10  # candidates beyond the lexical top CANDIDATES that the tier adds, by cosine
+QUERY_TOKENS = 32  # word pieces of a message the tier embeds (the model's cost grows with them; chosen on train)
 MAX_SPLITS = 6  # run-together words tried per message (hashtags, handles)
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
