@@ -9,6 +9,7 @@ import importlib.util
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
@@ -57,15 +58,30 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     s = _settings()
     directory, db = Path(args.knowledge or s.knowledge_dir), Path(args.db or s.db_path)
+    t0 = time.perf_counter()
     try:
-        build_database(directory, db)
+        build_database(directory, db, vectors=s.semantic)
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; {db} left unchanged.", file=sys.stderr)
         return 1
-    print(f"built {db}")
+    print(f"built {db} in {time.perf_counter() - t0:.1f} s{_vector_note(db)}")
     return 0
+
+
+def _vector_note(db: Path) -> str:
+    """How many claim vectors the database holds and their size (empty without the semantic tier's table)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
+            return ""
+        n, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()
+        return f" ({n} claim vectors, {size / 2**20:.1f} MB)"
+    finally:
+        conn.close()
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -74,10 +90,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     report = parse_files(args.files)  # duplicates across files are reported, not inserted twice
     claims, skipped = report.claims, report.skipped
-    added, present = import_claims(args.db, claims)
+    t0 = time.perf_counter()
+    added, present = import_claims(args.db, claims, vectors=_settings().semantic)
     for line in skipped:
         print(f"skipped: {line}", file=sys.stderr)
-    print(f"imported {added} claim(s) into {args.db}; {present} already present; {len(skipped)} item(s) skipped")
+    print(f"imported {added} claim(s) into {args.db} in {time.perf_counter() - t0:.1f} s{_vector_note(Path(args.db))}; "
+          f"{present} already present; {len(skipped)} item(s) skipped")
     return 0 if claims or not skipped else 1
 
 
@@ -111,11 +129,11 @@ def ensure_database(settings: Settings, db: Path | None = None) -> Path:
 
     path = Path(db or settings.db_path)
     if db is None and not database_is_current(settings.knowledge_dir, path):
-        build_database(settings.knowledge_dir, path)
+        build_database(settings.knowledge_dir, path, vectors=settings.semantic)
     if settings.semantic:
         from bot.engine.semantic import build_vectors
 
-        build_vectors(path)  # adds only what is missing
+        build_vectors(path)  # adds only what is missing (a database built with CLAIM_CONTEXT_SEMANTIC=0)
     return path
 
 
@@ -191,7 +209,7 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+")
     i.add_argument("--db", required=True)
     i.set_defaults(func=cmd_import)
-    vec = k.add_parser("vectors", help="add semantic vectors to a database (needs pip install '.[semantic]')")
+    vec = k.add_parser("vectors", help="add the semantic tier's claim vectors that a database lacks")
     vec.add_argument("--db")
     vec.set_defaults(func=cmd_vectors)
     r = k.add_parser("rsp", help="regenerate knowledge/outlets/rsp.yaml from Wikipedia's perennial-sources JSONL")

@@ -86,7 +86,7 @@ class Settings:
     discord_guild_id: int | None = None  # sync commands to one guild (development)
     discord_sharded: bool = False
     allow_private_fetch: bool = False  # tests only: lets the fetcher reach loopback
-    semantic: bool = False  # rank with the optional semantic tier too (needs `pip install .[semantic]`)
+    semantic: bool = True  # the semantic tier (bot/engine/semantic.py); CLAIM_CONTEXT_SEMANTIC=0 for lexical only
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -108,5 +108,5 @@ class Settings:
             discord_guild_id=_int(e, "DISCORD_GUILD_ID", None, 1, 2**63 - 1),
             discord_sharded=_bool(e, "DISCORD_SHARDED"),
             allow_private_fetch=_bool(e, "CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH"),
-            semantic=_bool(e, "CLAIM_CONTEXT_SEMANTIC"),
+            semantic=_bool(e, "CLAIM_CONTEXT_SEMANTIC", True),
         )

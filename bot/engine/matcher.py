@@ -30,6 +30,9 @@ FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field",
             "cov_query_statement", "cov_query_phrasing", "rare_hits", "number_hits")
 RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
 CANDIDATES = 10
+POOL = 100  # first-stage candidates whose cosine the semantic tier reads (100 blobs and one small matmul)
+SEMANTIC_EXTRA = 10  # candidates beyond the lexical top CANDIDATES that the tier adds, by cosine
+QUERY_TOKENS = 32  # word pieces of a message the tier embeds (the model's cost grows with them; chosen on train)
 MAX_SPLITS = 6  # run-together words tried per message (hashtags, handles)
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
@@ -89,7 +92,7 @@ class FusionModel:
 
 
 MATCH_FEATURES = ("top_score", "margin", "cov_claim_field", "cov_claim", "cov_query", "bigram", "fuzzy_set", "bias",
-                  "semantic")  # the last only with the optional semantic tier (always 0 without it)
+                  "semantic")  # the last only from the semantic tier (always 0 in the lexical model)
 
 
 def match_features(ranked: list["Scored"]) -> dict[str, float]:
@@ -100,6 +103,45 @@ def match_features(ranked: list["Scored"]) -> dict[str, float]:
     return {"top_score": top.score, "margin": top.score - second, "cov_claim_field": f.get("cov_claim_field", 0.0),
             "cov_claim": f.get("cov_claim", 0.0), "cov_query": f.get("cov_query", 0.0), "bigram": f.get("bigram", 0.0),
             "fuzzy_set": f.get("fuzzy_set", 0.0), "bias": 1.0, "semantic": f.get("semantic", 0.0)}
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class CascadeModel:
+    """The fusion of the default install: candidates the semantic tier scored (their features hold
+    "semantic") go through `semantic`, the others (the cascade kept the lexical answer) through `lexical`.
+
+    Its confidences share the lexical match threshold: the semantic confidence is shifted on the logit
+    scale so that its own threshold (fitted on train like the lexical one) lands on the lexical one, which
+    leaves every decision of either model unchanged. A best candidate the first stage did not rank in its
+    top CANDIDATES (found by its cosine alone) stays below the threshold: `related` at most."""
+
+    lexical: FusionModel
+    semantic: FusionModel
+
+    @property
+    def match_threshold(self) -> float:
+        return self.lexical.match_threshold
+
+    @property
+    def related_threshold(self) -> float:
+        return self.lexical.related_threshold
+
+    def score(self, feats: dict[str, float]) -> float:
+        return (self.semantic if "semantic" in feats else self.lexical).score(feats)
+
+    def confidence(self, ranked: list["Scored"]) -> float:
+        if not ranked or "semantic" not in ranked[0].features:
+            return self.lexical.confidence(ranked)
+        shift = _logit(self.lexical.match_threshold) - _logit(self.semantic.match_threshold)
+        conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, _logit(self.semantic.confidence(ranked)) + shift))))
+        if not ranked[0].features.get("lexical_hit", 1.0):
+            conf = min(conf, math.nextafter(self.match_threshold, 0.0))
+        return conf
 
 
 class _Vocab:
@@ -117,12 +159,16 @@ def _bigrams(toks: list[str]) -> set[tuple[str, str]]:
 
 
 class SemanticIndex(Protocol):
-    """Optional semantic tier (`pip install .[semantic]`, see bot/engine/semantic.py)."""
+    """The semantic tier (bot/engine/semantic.py): message embeddings and the claims' stored vectors."""
 
     fusion_path: Path  # the fusion model trained with the "semantic" feature
 
-    def search(self, text: str, rowids: list[int], k: int) -> dict[int, float]:
-        """Cosine similarity of `text` to the claims `rowids` and to its `k` nearest claims (rowid -> cosine)."""
+    def query_vector(self, text: str, max_tokens: int) -> Any:
+        """The message's unit-length embedding (its first `max_tokens` word pieces)."""
+        ...
+
+    def cosines(self, conn: sqlite3.Connection, vector: Any, rowids: list[int]) -> dict[int, float]:
+        """Cosine of `vector` to each claim of `rowids` that has a stored vector."""
         ...
 
 
@@ -131,7 +177,10 @@ class Matcher:
                  semantic: SemanticIndex | None = None) -> None:
         self.conn = conn
         self.semantic = semantic
-        self.model = model or FusionModel.load(semantic.fusion_path if semantic else FUSION_PATH)
+        # The lexical model decides whether the tier is needed at all (the cascade, see rank()).
+        self.lexical = FusionModel.load(FUSION_PATH)
+        self.model = model or (CascadeModel(self.lexical, FusionModel.load(semantic.fusion_path)) if semantic
+                               else self.lexical)
         self.n_docs = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] or 1
         self.vocab = _Vocab(self)
         self._df = Memo(self._df_lookup)
@@ -186,18 +235,49 @@ class Matcher:
         """First stage: BM25F over statement, phrasings and entity names from the impact-ordered postings."""
         return self.index.search([stem(t) for t in content], k)
 
-    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None) -> tuple[list[Scored], list[str]]:
-        """Candidates best first, with fused scores; also the message's normalised tokens."""
+    def lexically_certain(self, ranked: list[Scored], content: list[str]) -> bool:
+        """The cascade's test: the lexical answer stands without the semantic tier when nothing shares two
+        words with the message (decide() says `none` whatever the tier adds) or when its confidence already
+        clears the lexical match threshold (a confident `match`)."""
+        if not ranked or ranked[0].shared < min(2, len(set(content))):
+            return True
+        return self.lexical.confidence(ranked) >= self.lexical.match_threshold
+
+    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None,
+             cascade: bool = True) -> tuple[list[Scored], list[str]]:
+        """Candidates best first, with fused scores; also the message's normalised tokens.
+
+        With the semantic tier, the message is embedded only when the lexical ranking is uncertain
+        (`cascade`; see lexically_certain). Then the cosine of the message to the best POOL lexical
+        candidates re-ranks them: the top `k` lexical candidates plus the SEMANTIC_EXTRA of the rest with
+        the highest cosine are scored by the semantic fusion model. No search runs over all the claims'
+        vectors, so the cost does not grow with their number."""
+        cleaned = normalize.clean(text) if cleaned is None else cleaned
         toks = self.message_tokens(text, cleaned)
         content = normalize.content_tokens(toks)
-        hits = self.retrieve(content, k)
-        sims: dict[int, float] = {}
-        if self.semantic is not None and content:
-            sims = self.semantic.search(text, [h[0] for h in hits], k)
-            seen = {h[0] for h in hits}
-            hits += [(rowid, 0.0) for rowid, _ in sorted(sims.items(), key=lambda x: -x[1]) if rowid not in seen][:k]
-        if not hits:
+        if self.semantic is None:
+            return self._scored(self.retrieve(content, k), content, self.model)[:max(limit, 1)], toks
+        pool = self.retrieve(content, max(k, POOL))
+        hits = pool[:k]
+        if cascade:
+            lexical = self._scored(hits, content, self.lexical)
+            if self.lexically_certain(lexical, content):
+                return lexical[:max(limit, 1)], toks
+        if not pool:
             return [], toks
+        vector = self.semantic.query_vector(cleaned, QUERY_TOKENS)
+        sims = self.semantic.cosines(self.conn, vector, [rowid for rowid, _ in pool])
+        rest = sorted((i for i in range(k, len(pool)) if pool[i][0] in sims), key=lambda i: (-sims[pool[i][0]], i))
+        positions = list(range(len(hits))) + rest[:SEMANTIC_EXTRA]
+        return self._scored([pool[i] for i in positions], content, self.model, sims, positions)[:max(limit, 1)], toks
+
+    def _scored(self, hits: list[tuple[int, float]], content: list[str], model: "FusionModel | CascadeModel",
+                sims: dict[int, float] | None = None, positions: list[int] | None = None) -> list[Scored]:
+        """Re-ranking features and fused scores of the first stage's `hits` (rowid, BM25F), best first.
+        `sims`: the semantic tier's cosines (adds the "semantic" and "lexical_hit" features); `positions`:
+        each hit's rank in the first stage (default: its index in `hits`)."""
+        if not hits:
+            return []
         rowids = [h[0] for h in hits]
         marks = ",".join("?" * len(rowids))
         meta = {r[0]: r[1:] for r in self.conn.execute(
@@ -216,7 +296,8 @@ class Matcher:
         q_numeric = {s for s in q_set if any(map(str.isdigit, s))}
         stem_idf, known_idf = self.stem_idf, self.stem_idf.peek  # idf > 0, so `or` only calls on a miss
         scored = []
-        for rank_pos, (rowid, bm) in enumerate(hits):
+        for i, (rowid, bm) in enumerate(hits):
+            rank_pos = positions[i] if positions is not None else i
             cid, statement, status, main_actor, stems = meta[rowid]
             field_toks = [f.split() for f in stems.split("\n")]
             field_sets = [set(ft) for ft in field_toks]
@@ -225,11 +306,11 @@ class Matcher:
             c_idf = {s: known_idf(s) or stem_idf(s) for s in c_set}
             cov_claim = sum([v for s, v in c_idf.items() if s in q_set]) / (sum(c_idf.values()) or 1.0)
             best_field_cov, best_bigram, best_set, cov_q_field = 0.0, 0.0, 0.0, [0.0, 0.0]
-            for i, ft in enumerate(field_toks):
+            for j, ft in enumerate(field_toks):
                 if not ft:
                     continue
-                fs = field_sets[i]
-                slot = 0 if i == 0 else 1  # the statement, or the best phrasing/title
+                fs = field_sets[j]
+                slot = 0 if j == 0 else 1  # the statement, or the best phrasing/title
                 cov_q_field[slot] = max(cov_q_field[slot], sum([v for s, v in q_items if s in fs]) / q_total)
                 f_total = sum([c_idf[s] for s in fs]) or 1.0
                 best_field_cov = max(best_field_cov, sum([c_idf[s] for s in fs if s in q_set]) / f_total)
@@ -245,12 +326,13 @@ class Matcher:
                      "cov_query_statement": cov_q_field[0], "cov_query_phrasing": cov_q_field[1],
                      "rare_hits": math.log1p(len(shared & q_rare)),
                      "number_hits": math.log1p(len(shared & q_numeric))}
-            if self.semantic is not None:
+            if sims is not None:
                 feats["semantic"] = sims.get(rowid, 0.0)
-            scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats,
+                feats["lexical_hit"] = float(rank_pos < CANDIDATES)
+            scored.append(Scored(rowid, cid, statement, status, main_actor, model.score(feats), bm, feats,
                                  shared=len(shared)))
         scored.sort(key=lambda s: (-s.score, s.rowid))
-        return scored[:max(limit, 1)], toks
+        return scored
 
     # -- decision --------------------------------------------------------------------------------------
     def actor_aliases(self, rowid: int, name: str) -> list[str]:
@@ -291,6 +373,7 @@ class Matcher:
 
 
 def features_for_training(matcher: Matcher, text: str, k: int = CANDIDATES) -> list[tuple[str, dict[str, Any]]]:
-    """(claim id, features) for every candidate of a query: the training rows of the fusion model."""
-    ranked, _ = matcher.rank(text, limit=k, k=k)
+    """(claim id, features) for every candidate of a query: the training rows of the fusion model (with a
+    semantic tier, every query goes through it: no cascade)."""
+    ranked, _ = matcher.rank(text, limit=k + SEMANTIC_EXTRA, k=k, cascade=False)
     return [(s.id, s.features) for s in ranked]

@@ -30,8 +30,9 @@ class Engine:
     """Open once per process. Each thread gets its own read-only SQLite connection."""
 
     def __init__(self, db_path: str | Path, *, semantic: bool = False) -> None:
-        """`semantic`: also rank with the optional semantic tier (`pip install .[semantic]`, vectors built
-        with `python -m bot knowledge vectors`); one model and one vector matrix serve every thread."""
+        """`semantic`: also rank with the semantic tier (bot/engine/semantic.py; the bot turns it on unless
+        CLAIM_CONTEXT_SEMANTIC=0; the database needs its claim vectors, which `knowledge build` adds); one
+        model serves every thread."""
         self.db_path = Path(db_path)
         if not self.db_path.exists():
             raise FileNotFoundError(f"{self.db_path}: knowledge database not found (run `python -m bot knowledge build`)")

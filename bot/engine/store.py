@@ -197,8 +197,17 @@ def remove_stale_temporaries(target: Path, now: float | None = None) -> list[Pat
     return removed
 
 
-def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", extra_claims: Iterable[dict] = ()) -> Path:
-    """Build a complete database into a temporary file, then atomically replace `db_path`."""
+def _add_vectors(conn: sqlite3.Connection) -> None:
+    """The semantic tier's claim vectors for the claims that have none (bot/engine/semantic.py)."""
+    from bot.engine.semantic import add_vectors
+
+    add_vectors(conn)
+
+
+def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", extra_claims: Iterable[dict] = (),
+                   vectors: bool = False) -> Path:
+    """Build a complete database into a temporary file, then atomically replace `db_path`.
+    `vectors`: also embed every claim for the semantic tier (part of the same atomic build)."""
     target = Path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target)
@@ -227,6 +236,8 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
         conn.execute("INSERT INTO claims_fts(claims_fts) VALUES('optimize')")
         build_postings(conn)
         conn.commit()
+        if vectors:
+            _add_vectors(conn)
         conn.execute("VACUUM")
         conn.close()
         os.replace(tmp, target)
@@ -236,10 +247,11 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
     return target
 
 
-def build_database(knowledge_dir: str | Path, db_path: str | Path) -> Path:
-    """Validate `knowledge_dir` (raises KnowledgeError, building nothing) and compile it to `db_path`."""
+def build_database(knowledge_dir: str | Path, db_path: str | Path, vectors: bool = False) -> Path:
+    """Validate `knowledge_dir` (raises KnowledgeError, building nothing) and compile it to `db_path`
+    (`vectors`: with the semantic tier's claim vectors)."""
     kb = load_knowledge(knowledge_dir)
-    return write_database(db_path, kb, version=knowledge_version(kb))
+    return write_database(db_path, kb, version=knowledge_version(kb), vectors=vectors)
 
 
 def empty_database(db_path: str | Path) -> None:
@@ -260,9 +272,10 @@ def database_is_current(knowledge_dir: str | Path, db_path: str | Path) -> bool:
     return bool(row) and row[0] == knowledge_version(kb)
 
 
-def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[int, int]:
+def import_claims(db_path: str | Path, claims: list[dict[str, Any]], vectors: bool = False) -> tuple[int, int]:
     """Add imported claims to `db_path` (created if missing), skipping ids already there.
-    Works on a copy that replaces the original only when complete. Returns (added, already present)."""
+    Works on a copy that replaces the original only when complete. Returns (added, already present).
+    `vectors`: embed the claims that have no vector yet (the new ones) for the semantic tier."""
     target = Path(db_path)
     if not target.exists():
         empty_database(target)
@@ -285,6 +298,8 @@ def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[in
             build_postings(dst)
             total = dst.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
             dst.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('claims', ?)", (str(total),))
+        if vectors:
+            _add_vectors(dst)
         dst.close()
         os.replace(tmp, target)
     except BaseException:
