@@ -86,6 +86,17 @@ class NameIndex:
         out.update(name for a, name in self.exact if a.raw in text and alias_found(a, toks, text))
         return out
 
+    def in_order(self, toks: list[str], text: str) -> list[str]:
+        """The actors a text names, in the order it first names them (`toks`: its normalised tokens, `text`:
+        its cleaned form); case-sensitive aliases ("US", "КСИР") by their place in the text."""
+        found: dict[str, float] = {}
+        for i, name in self._word_hits(toks):
+            found.setdefault(name, i / max(len(toks), 1))
+        for a, name in self.exact:
+            if a.raw in text and (pos := alias_position(a, toks, text)) is not None:
+                found[name] = min(found.get(name, pos), pos)
+        return sorted(found, key=found.__getitem__)
+
     def first_named(self, statement: str, toks: list[str] | None = None) -> str:
         """The actor `statement` names first ('' if none); `toks`: its normalised tokens, if at hand."""
         toks = normalize.tokens(statement, ()) if toks is None else toks

@@ -132,3 +132,14 @@ def content_words(tokens: list[str], lang: str) -> list[str]:
     """`lang`'s tokens without its function words and one-letter tokens."""
     stop = FUNCTION_WORDS.get(lang, frozenset())
     return [t for t in tokens if t not in stop and len(t) > 1]
+
+
+def terms(tokens: list[str], lang: str) -> list[str]:
+    """The index terms of a text in `lang` (its normalised tokens): content words, stemmed in that language."""
+    stem = stemmer(lang)
+    return [stem(t) for t in content_words(tokens, lang)]
+
+
+def foreign(lang: str) -> bool:
+    """Whether `lang` is analysed by its own terms rather than the English pipeline the index began with."""
+    return lang in LANGUAGES and lang != ENGLISH

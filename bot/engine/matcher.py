@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from bot.engine import actors, normalize
+from bot.engine import actors, language, normalize
 from bot.engine.normalize import Memo, stem
 from bot.engine.postings import ImpactIndex, idf
 
@@ -58,6 +59,7 @@ class Decision:
     reason: str
     message_actors: list[str]
     confidence: float = 0.0  # that the best candidate is the claim the message states
+    lang: str = "en"  # the message's language (bot/engine/language.py)
 
 
 @dataclass(frozen=True)
@@ -244,16 +246,23 @@ class Matcher:
         return self.lexical.confidence(ranked) >= self.lexical.match_threshold
 
     def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None,
-             cascade: bool = True) -> tuple[list[Scored], list[str]]:
+             cascade: bool = True, lang: str = language.ENGLISH) -> tuple[list[Scored], list[str]]:
         """Candidates best first, with fused scores; also the message's normalised tokens.
 
         With the semantic tier, the message is embedded only when the lexical ranking is uncertain
         (`cascade`; see lexically_certain). Then the cosine of the message to the best POOL lexical
         candidates re-ranks them: the top `k` lexical candidates plus the SEMANTIC_EXTRA of the rest with
         the highest cosine are scored by the semantic fusion model. No search runs over all the claims'
-        vectors, so the cost does not grow with their number."""
+        vectors, so the cost does not grow with their number.
+
+        A message in another language (`lang`) is matched by its words in that language against the claims'
+        texts in it (the semantic model reads English only)."""
         cleaned = normalize.clean(text) if cleaned is None else cleaned
         toks = self.message_tokens(text, cleaned)
+        if language.foreign(lang):
+            content = language.content_words(toks, lang)
+            hits = self.index.search([language.stemmer(lang)(w) for w in content], k)
+            return self._scored(hits, content, self.lexical, lang=lang)[:max(limit, 1)], toks
         content = normalize.content_tokens(toks)
         if self.semantic is None:
             return self._scored(self.retrieve(content, k), content, self.model)[:max(limit, 1)], toks
@@ -272,17 +281,28 @@ class Matcher:
         return self._scored([pool[i] for i in positions], content, self.model, sims, positions)[:max(limit, 1)], toks
 
     def _scored(self, hits: list[tuple[int, float]], content: list[str], model: "FusionModel | CascadeModel",
-                sims: dict[int, float] | None = None, positions: list[int] | None = None) -> list[Scored]:
+                sims: dict[int, float] | None = None, positions: list[int] | None = None,
+                lang: str = language.ENGLISH) -> list[Scored]:
         """Re-ranking features and fused scores of the first stage's `hits` (rowid, BM25F), best first.
         `sims`: the semantic tier's cosines (adds the "semantic" and "lexical_hit" features); `positions`:
-        each hit's rank in the first stage (default: its index in `hits`)."""
+        each hit's rank in the first stage (default: its index in `hits`). `lang`: the message's language;
+        another than English compares the message with the claims' texts in that language only."""
         if not hits:
             return []
         rowids = [h[0] for h in hits]
         marks = ",".join("?" * len(rowids))
         meta = {r[0]: r[1:] for r in self.conn.execute(
             f"SELECT rowid, id, statement, status, main_actor, stems FROM claims WHERE rowid IN ({marks})", rowids)}
-        q_stems = [stem(t) for t in content]
+        lines: dict[int, list[str]] | None = None
+        if language.foreign(lang):
+            lines = defaultdict(list)
+            for rowid, terms in self.conn.execute(
+                    f"SELECT claim_rowid, terms FROM claim_terms WHERE lang = ? AND claim_rowid IN ({marks}) "
+                    "ORDER BY claim_rowid, slot, rowid", [lang, *rowids]):
+                lines[rowid].append(terms)
+            q_stems = [language.stemmer(lang)(w) for w in content]  # `content`: this language's content words
+        else:
+            q_stems = [stem(t) for t in content]
         q_set = set(q_stems)
         q_idf = {s: self.stem_idf(s) for s in q_stems}
         q_total = sum(q_idf.values()) or 1.0
@@ -299,7 +319,7 @@ class Matcher:
         for i, (rowid, bm) in enumerate(hits):
             rank_pos = positions[i] if positions is not None else i
             cid, statement, status, main_actor, stems = meta[rowid]
-            field_toks = [f.split() for f in stems.split("\n")]
+            field_toks = [f.split() for f in (stems.split("\n") if lines is None else lines.get(rowid, []))]
             field_sets = [set(ft) for ft in field_toks]
             c_set = set().union(*field_sets) if field_toks else set()
             cov_query = sum([v for s, v in q_items if s in c_set]) / q_total
@@ -335,25 +355,56 @@ class Matcher:
         return scored
 
     # -- decision --------------------------------------------------------------------------------------
+    def claim_targets(self, rowid: int) -> set[str]:
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT name FROM entities WHERE claim_rowid = ? AND role = 'target'", (rowid,))}
+
+    def order_by_actor(self, ranked: list[Scored], toks: list[str], cleaned: str) -> tuple[list[Scored], str]:
+        """For a message in a language the syntax rules do not read: the actor it names first is its doer
+        (headlines in all nine languages put the doer first; a source named before a colon, "Pentagon: ...",
+        is not). Candidates whose main actor the message names rank above those whose main actor is another
+        actor; a candidate whose target the message names as its doer, with the candidate's own doer after it
+        ("Iran killed Taliban diplomats" for "the Taliban killed Iranian diplomats"), is reversed: its reason
+        is returned for the best candidate so decide() never answers it as a match."""
+        head, colon, rest = cleaned.partition(":")
+        said = cleaned if not colon or len(head) > 60 else rest
+        order = self.names.in_order(normalize.clean_tokens(said, self.vocab), said)
+        if not order:
+            return ranked, ""
+        named = set(order)
+        if any(s.main_actor in named and s.score >= self.model.related_threshold for s in ranked):
+            ranked = sorted(ranked, key=lambda s: 0 if s.main_actor in named else 2 if s.main_actor else 1)
+            for above, s in zip(ranked, ranked[1:]):
+                s.score = min(s.score, above.score)  # a claim moved down shows no more than the one it follows
+        top = ranked[0]
+        if top.main_actor in named and order[0] != top.main_actor and order[0] in self.claim_targets(top.rowid) \
+                and order.index(top.main_actor) > 0:
+            return ranked, f"message has {order[0]} doing it, not {top.main_actor}"
+        return ranked, ""
+
     def actor_aliases(self, rowid: int, name: str) -> list[str]:
         return [r[0] for r in self.conn.execute(
             "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
 
     def decide(self, text: str, limit: int = 5) -> Decision:
+        lang = language.detect(text)[0]
         cleaned = normalize.clean(text)
-        ranked, toks = self.rank(text, limit, cleaned=cleaned)
+        ranked, toks = self.rank(text, limit, cleaned=cleaned, lang=lang)
         actors = self.message_actors(toks, cleaned)
         if not ranked:
-            return Decision("none", [], "no candidate shares a word with the message", actors)
+            return Decision("none", [], "no candidate shares a word with the message", actors, lang=lang)
+        reversed_roles = ""
+        if language.foreign(lang):
+            ranked, reversed_roles = self.order_by_actor(ranked, toks, cleaned)
         for s in ranked:
             if s.main_actor:
                 s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
         top = ranked[0]
-        conf = self.model.confidence(ranked)
-        content = normalize.content_tokens(toks)
+        conf = (self.lexical if language.foreign(lang) else self.model).confidence(ranked)
+        content = language.content_words(toks, lang) if language.foreign(lang) else normalize.content_tokens(toks)
 
         def decision(kind: str, why: str) -> Decision:
-            return Decision(kind, ranked, why, actors, conf)
+            return Decision(kind, ranked, why, actors, conf, lang)
 
         if top.score < self.model.related_threshold:
             return decision("none", f"best score {top.score:.2f} below the related threshold")
@@ -363,6 +414,8 @@ class Matcher:
             return decision("none", "fewer than two content words in common with the closest claim")
         if len(content) < MIN_CONTENT_TOKENS:
             return decision("related", "message too short or generic for a match")
+        if reversed_roles:
+            return decision("related", reversed_roles)
         if not top.actor_named:
             others = [a for a in actors if a != top.main_actor]
             return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others

@@ -19,13 +19,13 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.engine import actors, normalize
+from bot.engine import actors, language, normalize
 from bot.engine.actors import alias_is_case_sensitive
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "5"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims; 5: UTS #39 folding, marks removed (issue 16)
+SCHEMA_VERSION = "6"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims; 5: UTS #39 folding, marks removed (issue 16); 6: claims' texts in other languages (claim_terms)
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
@@ -52,6 +52,11 @@ def _create_schema(db: sqlite_utils.Database) -> None:
                           "ownership_note": str, "ownership_citation": str})
     db["outlets"].create_index(["domain"])
     db["terms"].create({"term": str, "df": int}, pk="term")
+    # A claim's statement and phrasings in other languages, as index terms of that language (one row a text;
+    # slot 0 the statement, 1 a phrasing): the first stage's fourth field and the re-ranker's lines for a
+    # message in that language.
+    db["claim_terms"].create({"claim_rowid": int, "lang": str, "slot": int, "terms": str})
+    db["claim_terms"].create_index(["claim_rowid", "lang"])
     db.execute("CREATE VIRTUAL TABLE claims_fts USING fts5(statement, phrasings, entities, "
                "tokenize = 'porter unicode61 remove_diacritics 2')")
 
@@ -68,8 +73,29 @@ def joined_names(text: str) -> list[str]:
     return out
 
 
+def gazetteer_aliases(entity: dict[str, Any]) -> list[str]:
+    """Every name of a gazetteer entity: its name, aliases, and its names in other languages (so a message
+    naming "Кремль" or "طهران" names Russia or Iran as surely as one naming the Kremlin or Tehran)."""
+    names = [entity["name"], *entity.get("aliases", [])]
+    names += [n for _, forms in sorted((entity.get("names") or {}).items()) for n in forms]
+    return list(dict.fromkeys(names))
+
+
+def language_terms(claim: dict[str, Any], rowid: int) -> list[dict[str, Any]]:
+    """claim_terms rows for the claim's `languages` blocks: each text analysed in its own language."""
+    rows = []
+    for lang, block in sorted((claim.get("languages") or {}).items()):
+        texts = ([(0, block["statement"])] if block.get("statement") else []) + [
+            (1, p["text"]) for p in block.get("phrasings", []) if p.get("text")]
+        for slot, text in texts:
+            words = language.terms(normalize.tokens(text, _NO_LEET), lang)
+            if words:
+                rows.append({"claim_rowid": rowid, "lang": lang, "slot": slot, "terms": " ".join(words)})
+    return rows
+
+
 def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter,
-                people: actors.NameIndex | None = None) -> Iterator[tuple[dict, dict, list[dict]]]:
+                people: actors.NameIndex | None = None) -> Iterator[tuple[dict, dict, list[dict], list[dict]]]:
     for rowid, claim in enumerate(claims, start):
         phrasings = claim.get("phrasings", [])
         ent_names = []
@@ -90,7 +116,7 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter,
                "main_actor": claim_main_actor(claim, people, fts["statement"].split()), "source": claim.get("source", "curated"),
                "last_reviewed": claim.get("last_reviewed", ""), "stems": stems,
                "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
-        yield row, fts, entity_rows
+        yield row, fts, entity_rows, language_terms(claim, rowid)
 
 
 def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], batch: int = 5000) -> int:
@@ -98,20 +124,21 @@ def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], b
     start = (db.execute("SELECT COALESCE(MAX(rowid), 0) FROM claims").fetchone()[0]) + 1
     df: Counter = Counter()
     added = 0
-    rows, fts_rows, ent_rows = [], [], []
+    rows, fts_rows, ent_rows, term_rows = [], [], [], []
 
     def flush() -> None:
         db["claims"].insert_all(rows, batch_size=batch)
         db.conn.executemany("INSERT INTO claims_fts (rowid, statement, phrasings, entities) VALUES (?,?,?,?)",
                             [(f["rowid"], f["statement"], f["phrasings"], f["entities"]) for f in fts_rows])
         db["entities"].insert_all(ent_rows, batch_size=batch)
-        rows.clear(); fts_rows.clear(); ent_rows.clear()
+        db["claim_terms"].insert_all(term_rows, batch_size=batch)
+        rows.clear(); fts_rows.clear(); ent_rows.clear(); term_rows.clear()
 
     # Imported claims get their main actor from the people of the database's gazetteer (see claim_main_actor).
     people = actors.NameIndex(actors.by_name(db.execute(
         "SELECT name, alias, case_sensitive FROM gazetteer WHERE kind = 'person'").fetchall()))
-    for row, fts, entity_rows in _claim_rows(claims, start, df, people):
-        rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows)
+    for row, fts, entity_rows, terms in _claim_rows(claims, start, df, people):
+        rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows); term_rows.extend(terms)
         added += 1
         if len(rows) >= batch:
             flush()
@@ -222,7 +249,7 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
             _create_schema(db)
             db["gazetteer"].insert_all(  # first: imported claims take their main actor from it
                 {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a))}
-                for g in kb.gazetteer for a in [g["name"], *g.get("aliases", [])])
+                for g in kb.gazetteer for a in gazetteer_aliases(g))
             n = insert_claims(db, kb.claims)
             n += insert_claims(db, extra_claims)
             db["outlets"].insert_all(_outlet_rows(kb))
