@@ -387,8 +387,10 @@ class Matcher:
             "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
 
     def decide(self, text: str, limit: int = 5) -> Decision:
-        lang = language.detect(text)[0]
         cleaned = normalize.clean(text)
+        # The language of the folded words, not of the raw text: accents and look-alike letters added to
+        # disguise an English headline must not make it read as French or Ukrainian.
+        lang = language.detect(" ".join(normalize.clean_tokens(cleaned)))[0]
         ranked, toks = self.rank(text, limit, cleaned=cleaned, lang=lang)
         actors = self.message_actors(toks, cleaned)
         if not ranked:
