@@ -55,10 +55,23 @@ _ZW_SEPARATORS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e"),
 # Hair, thin and other narrow spaces: NFKC makes them ordinary spaces, but between the letters of words that
 # ordinary spaces separate they are letter-spacing ("I\u200ar\u200aa\u200an paid"), removed before NFKC.
 _THIN_SPACES = dict.fromkeys([0x2006, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F])
-# Three or more single letters with the same one separator between each: "I r a n", "I.R.A.N", "I-r-a-n"
-# (a different separator, or two spaces, ends the word: "I.r.a.n p.a.i.d" is two words).
-_SPACED_RE = re.compile(r"(?<![^\W_])[^\W\d_](?P<sep>[ .\u00b7\u2022*|/_-])[^\W\d_](?:(?P=sep)[^\W\d_])+(?![^\W_])")
+# Three or more single letters or digits with the same one separator between each: "I r a n", "I.R.A.N",
+# "C-O-V-I-D" (a different separator, or two spaces, ends the word: "I.r.a.n p.a.i.d" is two words). Once a
+# text spells words out this way, its two-character words are spelled out too ("5 G", "U.S.").
+# Small capitals look like capitals ("ᴛʜɪꜱ ɪꜱ" reads THIS IS); TR39 leaves most as their own prototypes.
+_SMALL_CAPITALS = {c: unicodedata.name(chr(c))[len("LATIN LETTER SMALL CAPITAL "):]
+                   for r in (range(0x0250, 0x02B0), range(0x1D00, 0x1D80), range(0xA700, 0xA800))
+                   for c in r if unicodedata.name(chr(c), "").startswith("LATIN LETTER SMALL CAPITAL ")
+                   and len(unicodedata.name(chr(c))) == len("LATIN LETTER SMALL CAPITAL ") + 1}
+_WORD_RE = re.compile(r"[^\W_]+")
+_SPACED = r"(?<![^\W_])[^\W_](?P<sep>%s)[^\W_](?:(?P=sep)[^\W_]){%d,}(?![^\W_])"
+# Dots and dashes first, then spaces: in "i.s a U.k.r.a.i.n.e" the "s a U" is not a spaced-out word.
+_SPACED_PASSES = tuple((re.compile(_SPACED % (seps, 1)), re.compile(_SPACED % (seps, 0)))
+                       for seps in (r"[.\u00b7\u2022*|/_-]", " "))
 _SPACED_SEP_RE = re.compile(r"[ .\u00b7\u2022*|/_-]")
+# A cheap test first (most texts have no separator-letter-separator-letter-separator): it starts at a
+# separator, where the full patterns try every position behind a look-behind.
+_SPACED_HINT = re.compile(r"(?:[ .\u00b7\u2022*|/_-][^\W_]){2}[ .\u00b7\u2022*|/_-]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 
 _TOKEN_RE = re.compile(r"[@$]?[^\W_]+(?:[@$!][^\W_]+)*[@$!]?", re.UNICODE)
@@ -93,6 +106,24 @@ def _unmask(text: str) -> str:
     without = decomposed.translate(_MARKS)
     if len(without) != len(decomposed):
         text = unicodedata.normalize("NFC", without)
+    return _fold_words(text)
+
+
+def _join_spelled_out(text: str) -> str:
+    for runs, pairs in _SPACED_PASSES:
+        seps: set[str] = set()
+
+        def join(m: re.Match[str]) -> str:
+            run = m.group(0)
+            if not any(ch.isalpha() for ch in run):  # "1 2 3" stays numbers
+                return run
+            seps.add(m.group("sep"))
+            return _SPACED_SEP_RE.sub("", run)
+
+        text = runs.sub(join, text)
+        if seps:
+            text = pairs.sub(lambda m: _SPACED_SEP_RE.sub("", m.group(0)) if m.group("sep") in seps
+                             and any(ch.isalpha() for ch in m.group(0)) else m.group(0), text)
     return text
 
 
@@ -107,7 +138,8 @@ def clean(text: str) -> str:
         text = _unmask(text)
     text = text.translate(_INVISIBLE)
     text = strip_urls(text)
-    text = _SPACED_RE.sub(lambda m: _SPACED_SEP_RE.sub("", m.group(0)), text)
+    if _SPACED_HINT.search(f" {text} "):
+        text = _join_spelled_out(text)
     text = _MEDIA_LINK_RE.sub(" ", text)
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
     # Handles carry names: keep the handle and add its camel-case words (@realDonaldTrump -> real Donald Trump).
@@ -116,24 +148,53 @@ def clean(text: str) -> str:
 
 
 def _is_latin_letter(ch: str) -> bool:
-    return "a" <= ch <= "z" or (ch > "\x7f" and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
+    return ("a" <= ch <= "z" or "A" <= ch <= "Z"
+            or (ch > "\x7f" and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")))
 
 
-def _latin_fold(token: str) -> str:
-    return normalize_confusables(token).casefold()
+def _latin_fold(word: str) -> str:
+    """The word with every look-alike letter replaced by its Latin prototype, case kept."""
+    return normalize_confusables(word.translate(_SMALL_CAPITALS))
 
 
-def _fold_token(token: str, vocab: Container[str] | None, foreign: bool = False) -> str:
+def _mostly_other_script(raws: list[str]) -> bool:
+    """Fewer words with a Latin letter than words that are clearly in another script (a letter with no
+    Latin look-alike: Russian "заплатила", Greek "Ελλάδα"). Words made only of look-alikes are no evidence
+    either way; with no Latin word at all, the text is not English in disguise."""
+    latin = other = 0
+    for r in raws:
+        if any(map(_is_latin_letter, r)):
+            latin += 1
+        elif not r.isascii() and any(ch.isalpha() for ch in r) and not latin_fold(r).isascii():
+            other += 1
+    return latin <= other
+
+
+def _fold_words(text: str) -> str:
+    """Fold look-alike letters into Latin, word by word: words that have a Latin letter (mixed scripts:
+    "Ιrаn"; Latin look-alikes: "ɑ", small capitals) and words made entirely of look-alikes, unless the text
+    is in another script (_mostly_other_script): real Russian or Greek words are left alone."""
+    words = _WORD_RE.findall(text)
+    if all(w.isascii() for w in words):
+        return text
+    foreign = _mostly_other_script(words)
+
+    def fold(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.isascii():
+            return word
+        folded = latin_fold(word)
+        if folded != word and (any(map(_is_latin_letter, word))
+                               or (not foreign and folded.isascii() and folded.isalnum())):
+            return folded
+        return word
+
+    return _WORD_RE.sub(fold, text)
+
+
+def _fold_token(token: str, vocab: Container[str] | None) -> str:
     if token.isalpha() and token.isascii():  # most words: no look-alike, no digit or symbol to decode
         return token
-    if not token.isascii():
-        folded = latin_fold(token)
-        # Fold words that have a Latin letter (mixed scripts: "Ιrаn", or Latin look-alikes: "ɑ", small
-        # capitals) and words made entirely of look-alikes, unless the text is mostly in another script:
-        # real Russian or Greek words are left alone.
-        if folded != token and (any(map(_is_latin_letter, token))
-                                or (not foreign and folded.isascii() and folded.isalnum())):
-            token = folded
     if any(ch.isdigit() or ch in "@$!" for ch in token) and any(ch.isalpha() for ch in token):
         decoded = token.translate(_LEET)
         if decoded.isalpha() and (vocab is None or (decoded in vocab and token not in vocab)):
@@ -150,20 +211,12 @@ def tokens(text: str, vocab: Container[str] | None = None) -> list[str]:
 def clean_tokens(cleaned: str, vocab: Container[str] | None = None) -> list[str]:
     """`tokens` of a text that has already been through `clean` (the matcher needs both)."""
     out = []
-    raws = _TOKEN_RE.findall(cleaned.casefold())
-    foreign = not cleaned.isascii() and _mostly_other_script(raws)
-    for raw in raws:
-        tok = _fold_token(raw, vocab, foreign)
+    for raw in _TOKEN_RE.findall(cleaned.casefold()):
+        tok = _fold_token(raw, vocab)
         tok = tok.replace("’", "'")
         if tok:
             out.append(tok)
     return out
-
-
-def _mostly_other_script(raws: list[str]) -> bool:
-    """More words written without any Latin letter (Russian, Greek, ...) than words with one."""
-    other = sum(1 for r in raws if not r.isascii() and any(ch.isalpha() for ch in r) and not any(map(_is_latin_letter, r)))
-    return other * 2 > sum(1 for r in raws if any(ch.isalpha() for ch in r))
 
 
 def normalize(text: str, vocab: Container[str] | None = None) -> str:
