@@ -39,8 +39,8 @@ _INVISIBLE = dict.fromkeys(
 )
 
 # Combining marks that sit on letters of any script (accents, strikethrough, overlays; the generic
-# diacritic blocks) and variation selectors (U+FE0F after each letter): removed after NFD, so "Ir̶a̶n",
-# "Irán" and "I️r️a️n" all read "Iran". Script-specific vowel signs (Devanagari, Arabic) are not here.
+# diacritic blocks) and variation selectors (U+FE0F after each letter): removed after NFD, so "Ir\u0336a\u0336n",
+# "Ir\u00e1n" and "I\ufe0fr\ufe0fa\ufe0fn" all read "Iran". Script-specific vowel signs (Devanagari, Arabic) are not here.
 _MARKS = dict.fromkeys(
     [*range(0x0300, 0x0370), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00), *range(0x20D0, 0x2100),
      *range(0xFE20, 0xFE30), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
@@ -48,22 +48,22 @@ _MARKS = dict.fromkeys(
 # Regional-indicator symbols (U+1F1E6..U+1F1FF) are the letters A..Z drawn in boxes.
 _REGIONAL = {0x1F1E6 + i: chr(ord("A") + i) for i in range(26)}
 # A right-to-left override displays what follows backwards until a pop (PDF, PDI) or the end of the line:
-# "‮nari" shows as "iran". Read the run in display order.
+# "\u202enari" shows as "iran". Read the run in display order.
 _RLO_RE = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
 # Zero-width characters that separate words when a text has no spaces at all.
 _ZW_SEPARATORS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e"), " ")
 # Hair, thin and other narrow spaces: NFKC makes them ordinary spaces, but between the letters of words that
 # ordinary spaces separate they are letter-spacing ("I\u200ar\u200aa\u200an paid"), removed before NFKC.
 _THIN_SPACES = dict.fromkeys([0x2006, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F])
-# Three or more single letters or digits with the same one separator between each: "I r a n", "I.R.A.N",
-# "C-O-V-I-D" (a different separator, or two spaces, ends the word: "I.r.a.n p.a.i.d" is two words). Once a
-# text spells words out this way, its two-character words are spelled out too ("5 G", "U.S.").
 # Small capitals look like capitals ("ᴛʜɪꜱ ɪꜱ" reads THIS IS); TR39 leaves most as their own prototypes.
 _SMALL_CAPITALS = {c: unicodedata.name(chr(c))[len("LATIN LETTER SMALL CAPITAL "):]
                    for r in (range(0x0250, 0x02B0), range(0x1D00, 0x1D80), range(0xA700, 0xA800))
                    for c in r if unicodedata.name(chr(c), "").startswith("LATIN LETTER SMALL CAPITAL ")
                    and len(unicodedata.name(chr(c))) == len("LATIN LETTER SMALL CAPITAL ") + 1}
 _WORD_RE = re.compile(r"[^\W_]+")
+# Three or more single letters or digits with the same one separator between each: "I r a n", "I.R.A.N",
+# "C-O-V-I-D" (a different separator, or two spaces, ends the word: "I.r.a.n p.a.i.d" is two words). Once a
+# text spells words out this way, its two-character words are spelled out too ("5 G", "U.S.").
 _SPACED = r"(?<![^\W_])[^\W_](?P<sep>%s)[^\W_](?:(?P=sep)[^\W_]){%d,}(?![^\W_])"
 # Dots and dashes first, then spaces: in "i.s a U.k.r.a.i.n.e" the "s a U" is not a spaced-out word.
 _SPACED_PASSES = tuple((re.compile(_SPACED % (seps, 1)), re.compile(_SPACED % (seps, 0)))
