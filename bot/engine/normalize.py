@@ -41,20 +41,21 @@ _INVISIBLE = dict.fromkeys(
 # Combining marks that sit on letters of any script (accents, strikethrough, overlays; the generic
 # diacritic blocks) and variation selectors (U+FE0F after each letter): removed after NFD, so "Ir\u0336a\u0336n",
 # "Ir\u00e1n" and "I\ufe0fr\ufe0fa\ufe0fn" all read "Iran". Script-specific vowel signs (Devanagari, Arabic) are not here.
-_MARKS = dict.fromkeys(
-    [*range(0x0300, 0x0370), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00), *range(0x20D0, 0x2100),
-     *range(0xFE20, 0xFE30), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
-)
+_MARKS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\ufe00-\ufe0f"
+                       "\U000e0100-\U000e01ef]+")
 # Regional-indicator symbols (U+1F1E6..U+1F1FF) are the letters A..Z drawn in boxes.
 _REGIONAL = {0x1F1E6 + i: chr(ord("A") + i) for i in range(26)}
+_REGIONAL_RE = re.compile("[\U0001f1e6-\U0001f1ff]")
 # A right-to-left override displays what follows backwards until a pop (PDF, PDI) or the end of the line:
 # "\u202enari" shows as "iran". Read the run in display order.
 _RLO_RE = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
 # Zero-width characters that separate words when a text has no spaces at all.
 _ZW_SEPARATORS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e"), " ")
+_ZW_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u180e]")
+_SPACE_RE = re.compile(r"\s")
 # Hair, thin and other narrow spaces: NFKC makes them ordinary spaces, but between the letters of words that
 # ordinary spaces separate they are letter-spacing ("I\u200ar\u200aa\u200an paid"), removed before NFKC.
-_THIN_SPACES = dict.fromkeys([0x2006, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F])
+_THIN_SPACES_RE = re.compile("[\u2006\u2008\u2009\u200a\u202f\u205f]")
 # Small capitals look like capitals ("ᴛʜɪꜱ ɪꜱ" reads THIS IS); TR39 leaves most as their own prototypes.
 _SMALL_CAPITALS = {c: unicodedata.name(chr(c))[len("LATIN LETTER SMALL CAPITAL "):]
                    for r in (range(0x0250, 0x02B0), range(0x1D00, 0x1D80), range(0xA700, 0xA800))
@@ -95,17 +96,17 @@ def _unmask(text: str) -> str:
     if "\u202e" in text:
         text = _RLO_RE.sub(lambda m: m.group(1)[::-1], text)
     stripped = text.strip()
-    if not any(ch.isspace() for ch in stripped) and any(ord(ch) in _ZW_SEPARATORS for ch in stripped):
+    if _ZW_RE.search(stripped) and not _SPACE_RE.search(stripped):
         # No visible space at all, yet three or more word-sized pieces between zero-width characters: they
         # stand for spaces. One inside a word ("vac\u200bcine") is removed like any invisible character.
         pieces = stripped.translate(_ZW_SEPARATORS).split()
         if len(pieces) >= 3 and sum(len(p) >= 2 for p in pieces) * 2 > len(pieces):
             text = text.translate(_ZW_SEPARATORS)
-    text = text.translate(_REGIONAL)
+    if _REGIONAL_RE.search(text):
+        text = text.translate(_REGIONAL)
     decomposed = unicodedata.normalize("NFD", text)
-    without = decomposed.translate(_MARKS)
-    if len(without) != len(decomposed):
-        text = unicodedata.normalize("NFC", without)
+    if _MARKS_RE.search(decomposed):
+        text = unicodedata.normalize("NFC", _MARKS_RE.sub("", decomposed))
     return _fold_words(text)
 
 
@@ -131,8 +132,8 @@ def clean(text: str) -> str:
     """NFKC, evasions undone (see _unmask), invisible characters removed, URLs removed, letters spelled out
     one by one joined, hashtags split into words. Case is kept."""
     text = text or ""
-    if not text.isascii() and " " in text and any(ord(ch) in _THIN_SPACES for ch in text):
-        text = text.translate(_THIN_SPACES)  # letter-spacing inside words that ordinary spaces separate
+    if not text.isascii() and " " in text and _THIN_SPACES_RE.search(text):
+        text = _THIN_SPACES_RE.sub("", text)  # letter-spacing inside words that ordinary spaces separate
     text = unicodedata.normalize("NFKC", text)
     if not text.isascii():
         text = _unmask(text)
