@@ -114,7 +114,6 @@ class _StrictLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-
 def _timestamp_or_text(loader: Any, node: Any) -> Any:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
@@ -202,7 +201,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         return [_check(item, kind[0], f"{where}[{i}]", problems) for i, item in enumerate(value)]
     if isinstance(kind, tuple):
         if value not in kind:
-            problems.append(f"{where}: {value!r} is not one of {', '.join(kind)}")
+            problems.append(f"{where}: {repr(value)[:80]} is not one of {', '.join(kind)}")
         return value
     if kind in ("strs", "strs?", "ids", "hosts"):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -248,7 +247,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         expected = {"id": "lowercase letters, digits and '-'", "date": "YYYY, YYYY-MM or YYYY-MM-DD",
                     "day": "YYYY-MM-DD", "lang": "a two-letter ISO 639-1 code",
                     "domain": "a lowercase domain name like rt.com"}[kind]
-        problems.append(f"{where}: {value!r} is not {expected}")
+        problems.append(f"{where}: {repr(value)[:80]} is not {expected}")
     elif kind in ("date", "day") and not _real_date(value):
         problems.append(f"{where}: {value!r} is not a real date")
     return value
