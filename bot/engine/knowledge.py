@@ -108,7 +108,7 @@ DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
 # shipped claim file is 4 KB and rsp.yaml 250 KB, so these leave room for growth.
 MAX_CLAIM_FILE_BYTES = 1_000_000
 MAX_LIST_FILE_BYTES = 2_000_000  # ownership.yaml, entities.yaml
-MAX_RSP_FILE_BYTES = 10_000_000
+MAX_RSP_FILE_BYTES = 5_000_000  # 20 times the shipped file (250 KB, 497 entries)
 MAX_TEXT_CHARS = 4_000
 MAX_YAML_DEPTH = 20  # the claim schema nests 4 deep
 
@@ -135,19 +135,53 @@ class _StrictLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:  # 2021-02-30: let the field check name it
-            return self.construct_scalar(node)
+
+def _timestamp_or_text(loader: Any, node: Any) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:  # 2021-02-30: kept as written, for the field check to name
+        return loader.construct_scalar(node)
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+if yaml.__with_libyaml__:
+    class _CStrictLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        """libyaml's loader with the same date rule; used only after _check_events passed the text."""
+
+    _CStrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _check_events(text: str) -> None:
+    """One pass of libyaml's event parser (linear time, C speed): refuse aliases and deep nesting before
+    anything is built. PyYAML's pure-Python scanner is quadratic on long lines (a 1 MB line takes 30 s)."""
+    depth = 0
+    loader = yaml.CSafeLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in knowledge files",
+                                                  event.start_mark)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                                      event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str) -> Any:
     """Parse one knowledge file's text; raises yaml.YAMLError (with a mark) on aliases and deep nesting."""
-    loader = _StrictLoader(text)
+    if yaml.__with_libyaml__:
+        _check_events(text)
+        loader: Any = _CStrictLoader(text)
+    else:  # pure-Python PyYAML: the same rules, enforced while composing
+        loader = _StrictLoader(text)
     try:
         return loader.get_single_data()
     finally:
@@ -195,7 +229,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         return [_check(item, kind[0], f"{where}[{i}]", problems) for i, item in enumerate(value)]
     if isinstance(kind, tuple):
         if value not in kind:
-            problems.append(f"{where}: {value!r} is not one of {', '.join(kind)}")
+            problems.append(f"{where}: {repr(value)[:80]} is not one of {', '.join(kind)}")
         return value
     if kind in ("strs", "strs?", "ids", "hosts"):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -243,7 +277,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         expected = {"id": "lowercase letters, digits and '-'", "date": "YYYY, YYYY-MM or YYYY-MM-DD",
                     "day": "YYYY-MM-DD", "lang": "a two-letter ISO 639-1 code",
                     "domain": "a lowercase domain name like rt.com"}[kind]
-        problems.append(f"{where}: {value!r} is not {expected}")
+        problems.append(f"{where}: {repr(value)[:80]} is not {expected}")
     elif kind in ("date", "day") and not _real_date(value):
         problems.append(f"{where}: {value!r} is not a real date")
     return value

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+import httpx
+
 MAX_URL_LENGTH = 2048  # the common browser/CDN bound; Telegram's own link limit is not documented
 
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")  # '_' occurs in real subdomains
@@ -35,8 +37,9 @@ def url_problem(url: object) -> str | None:
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError on a bad port
-    except ValueError as exc:
-        return f"cannot be parsed: {exc}"
+        parsed = httpx.URL(url)  # the parser the fetcher uses: what passes here, it can request
+    except (ValueError, httpx.InvalidURL) as exc:
+        return f"cannot be parsed: {str(exc)[:100]}"
     if parts.scheme.lower() not in ("http", "https"):
         return "scheme is not http or https"
     if not url.lower().startswith(f"{parts.scheme.lower()}://"):
@@ -63,10 +66,9 @@ def url_problem(url: object) -> str | None:
         return None
     except ValueError:
         pass
-    try:
-        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return "host is not a valid domain name"
+    # httpx applies IDNA 2008 as current browsers do ("http://º" is refused, where Python's IDNA 2003
+    # codec would map it to "o"); its raw host is the ASCII (punycode) form.
+    ascii_host = parsed.raw_host.decode("ascii", "replace").rstrip(".").lower()
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL_RE.match(label) for label in labels):
         return "host is not a valid domain name"
