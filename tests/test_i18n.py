@@ -57,3 +57,60 @@ def test_command_texts_fit_the_platforms_limits_in_every_language() -> None:
     for lang in LANGUAGES:
         t = translator(lang)
         assert 1 <= len(t(dc.CHECK_CLAIM)) <= 32
+
+
+# --- claim text in the user's language, or English with a note ------------------------------------------
+
+@pytest.fixture(scope="module")
+def untranslated_engine(tmp_path_factory: pytest.TempPathFactory):
+    """Claims whose files have no `languages` block (like the imported fact-check claims)."""
+    from bot.engine.service import Engine
+    from bot.engine.store import build_database
+    from tests.fakes.discord_api import write_test_knowledge
+
+    root = tmp_path_factory.mktemp("plain-kb")
+    write_test_knowledge(root / "knowledge")
+    return Engine(build_database(root / "knowledge", root / "knowledge.db"))
+
+
+NOTE = "Shown in English: there is no translation of this claim into this language yet."
+
+
+def test_a_translated_claim_is_shown_in_the_language_with_no_note(engine) -> None:
+    from bot.chat.render_text import render_result
+    from bot.engine.cards import CheckResult
+
+    for lang in TRANSLATED:
+        card = engine.card("iran-taliban-bounties-2020", lang=lang)
+        english = engine.card("iran-taliban-bounties-2020")
+        assert card.lang == lang and card.statement != english.statement and card.status_note != english.status_note
+        assert all(r.statement != e.statement for r, e in zip(card.related, english.related))  # related claims too
+        text = render_result(CheckResult(text="", decision="match", card=card), translator(lang))
+        assert card.statement in text and translator(lang)(NOTE) not in text
+
+
+def test_an_untranslated_claim_is_english_with_a_one_line_note(untranslated_engine) -> None:
+    from bot.adapters.discord import render
+    from bot.chat.render_text import render_result
+    from bot.engine.cards import CheckResult
+
+    card = untranslated_engine.card("iran-taliban-bounties-2020", lang="ru")
+    english = untranslated_engine.card("iran-taliban-bounties-2020")
+    assert card.lang == "en" and card.statement == english.statement
+    ru = translator("ru")
+    text = render_result(CheckResult(text="", decision="match", card=card), ru)
+    assert card.statement in text and ru(NOTE) in text and ru(NOTE) != NOTE and ru("Claim:").upper() in text
+    assert NOTE not in render_result(CheckResult(text="", decision="match", card=english))  # English readers: no note
+    embed = render.card_embed(card, t=translator("fa"))
+    assert translator("fa")(NOTE) in embed.description
+
+
+def test_isolates_stay_paired_when_discord_text_is_cut() -> None:
+    from bot.adapters.discord import render
+
+    text = render.isolate("\u0627\u0644\u0645\u0635\u0627\u062f\u0631 " * 50 + "\n" + "x" * 40)
+    for limit in (5, 20, 99, 257):
+        cut = render.truncate(text, limit)
+        assert len(cut) <= limit and cut.count("\u2068") == cut.count("\u2069"), (limit, cut)
+    assert render.isolate("plain latin", rtl=False) == "plain latin"
+    assert render.isolate("\u0639\u0627\u062c\u0644", rtl=False).startswith("\u2068")  # Arabic text: isolated anyway

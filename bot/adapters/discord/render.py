@@ -154,11 +154,11 @@ def _join_lines(lines: Sequence[str], limit: int, more_hint: str = "", t: Transl
     used = 0
     for i, line in enumerate(lines):
         rest = len(lines) - i
-        tail = f"\n{ELLIPSIS} {t(AND_MORE, n=rest - 1)}{more_hint}" if rest > 1 else ""
+        tail = "\n" + isolate(f"{ELLIPSIS} {t(AND_MORE, n=rest - 1)}{more_hint}", t.rtl) if rest > 1 else ""
         piece = truncate(line, limit)
         need = len(piece) + (1 if out else 0)
         if used + need + (len(tail) if rest > 1 else 0) > limit:
-            tail = f"{ELLIPSIS} {t(AND_MORE, n=rest)}{more_hint}"
+            tail = isolate(f"{ELLIPSIS} {t(AND_MORE, n=rest)}{more_hint}", t.rtl)
             if used + len(tail) + (1 if out else 0) <= limit:
                 out.append(tail)
             elif not out:
