@@ -114,3 +114,23 @@ def test_isolates_stay_paired_when_discord_text_is_cut() -> None:
         assert len(cut) <= limit and cut.count("\u2068") == cut.count("\u2069"), (limit, cut)
     assert render.isolate("plain latin", rtl=False) == "plain latin"
     assert render.isolate("\u0639\u0627\u062c\u0644", rtl=False).startswith("\u2068")  # Arabic text: isolated anyway
+
+
+async def test_the_console_answers_in_the_language_asked_for(engine, tmp_path) -> None:
+    from bot.adapters.console import answer
+    from bot.chat.conversation import Conversation
+    from bot.state import StateStore
+
+    state = StateStore(tmp_path / "state.db")
+    try:
+        conversation = Conversation(engine, state)
+        uk = translator("uk")
+        card = engine.card("iran-taliban-bounties-2020", lang="uk")
+        out = await answer("US intelligence claims Iran paid Taliban to kill American troops", conversation, "uk")
+        assert card.statement in out and uk("Claim:").upper() in out and uk("First report") in out
+        out = await answer("/sources iran-taliban-bounties-2020", conversation, "uk-UA")
+        assert out.startswith(uk("Sources for:").upper()) and card.statement in out
+        english = await answer("/help", conversation)
+        assert english.startswith("claim-context console") and uk("Example:") in await answer("/help", conversation, "uk")
+    finally:
+        state.close()
