@@ -71,6 +71,7 @@ class Card:
     related: tuple[RelatedClaim, ...] = ()
     outlet: OutletNote | None = None
     last_reviewed: str = ""
+    lang: str = "en"  # the language of statement and status_note (English where the file has no translation)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -121,19 +121,24 @@ class Engine:
         return json.loads(row[0]) if row else None
 
     def card(self, claim_id: str, *, confidence: float = 1.0, decision: str = "match",
-             outlet: OutletNote | None = None) -> Card | None:
+             outlet: OutletNote | None = None, lang: str = "en") -> Card | None:
+        """The claim's card; `lang`: its statement and status note in that language where the claim file has
+        them (`Card.lang` says which language the card is in: English where there is no translation)."""
         data = self.claim_data(claim_id)
         if data is None:
             return None
         fr = data.get("first_report") or {}
         related = []
         for rid in data.get("related", []):
-            row = self.conn.execute("SELECT statement, status FROM claims WHERE id = ?", (rid,)).fetchone()
+            row = self.conn.execute("SELECT statement, status, data FROM claims WHERE id = ?", (rid,)).fetchone()
             if row:
-                related.append(RelatedClaim(rid, row[0], row[1]))
+                other = _translated(json.loads(row[2]) if lang != "en" and row[2] else {}, lang)
+                related.append(RelatedClaim(rid, other.get("statement") or row[0], row[1]))
+        own = _translated(data, lang)
         return Card(
-            claim_id=data["id"], statement=data["statement"], status=data["status"],
-            status_note=data.get("status_note", ""), decision=decision, confidence=round(float(confidence), 4),
+            claim_id=data["id"], statement=own.get("statement") or data["statement"], status=data["status"],
+            status_note=own.get("status_note") or data.get("status_note", ""), decision=decision,
+            confidence=round(float(confidence), 4), lang=lang if own.get("statement") else "en",
             first_report=_source(fr) if fr else None, sourcing=fr.get("sourcing", ""),
             sourcing_detail=fr.get("sourcing_detail", ""), sourcing_notes=data.get("sourcing_notes", ""),
             denials=tuple(_source(x) for x in data.get("denials", [])),
@@ -194,6 +199,12 @@ class Engine:
             ],
             "licences": {"code": "MIT", "outlet notes from Wikipedia": "CC BY-SA 4.0"},
         }
+
+
+def _translated(data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The claim file's `languages` block for `lang` ({} for English or when there is none)."""
+    block = (data.get("languages") or {}).get(lang) if lang != "en" else None
+    return block if isinstance(block, dict) else {}
 
 
 def _first_sentences(text: str, limit: int = 420) -> str:

@@ -181,7 +181,9 @@ class FakeTelegram:
         self.violations: list[dict[str, Any]] = []
         self.privacy_mode = False  # True: group updates filtered like Telegram does for bots in privacy mode
         self.webhook: dict[str, Any] | None = None
-        self.commands: dict[str, Any] = {}
+        self.commands: dict[str, Any] = {}  # scope -> the list for users of any language (no language_code)
+        self.localized_commands: dict[tuple[str, str], Any] = {}  # (scope, language_code) -> that language's list
+        self.user_languages: dict[int, str] = {}  # user id -> language_code their client sends
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # every message, users' and the bot's
@@ -242,6 +244,8 @@ class FakeTelegram:
         u: dict[str, Any] = {"id": user_id, "is_bot": is_bot, "first_name": first_name or f"User{user_id}"}
         if username:
             u["username"] = username
+        if user_id in self.user_languages and not is_bot:
+            u["language_code"] = self.user_languages[user_id]  # an IETF tag, as Telegram's clients send it
         return u
 
     def bot_user(self) -> dict[str, Any]:
@@ -588,7 +592,13 @@ class FakeTelegram:
             if not 1 <= len(c.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
-        self.commands[scope] = commands
+        lang = params.get("language_code") or ""
+        if lang and not re.fullmatch(r"[a-z]{2}", lang):  # "A two-letter ISO 639-1 language code"
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        if lang:
+            self.localized_commands[(scope, lang)] = commands
+        else:
+            self.commands[scope] = commands
         return True
 
     def m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -718,7 +728,14 @@ class FakeTelegram:
 
     def m_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
-        return self.commands.get(scope, [])
+        lang = params.get("language_code") or ""
+        return self.localized_commands.get((scope, lang), []) if lang else self.commands.get(scope, [])
+
+    def commands_for(self, language_code: str, scope: str = "default") -> list[dict[str, Any]]:
+        """The menu a user whose client is in `language_code` sees (Telegram falls back to the list set
+        without a language)."""
+        key = json.dumps({"type": scope}, sort_keys=True)
+        return self.localized_commands.get((key, language_code)) or self.commands.get(key, [])
 
     def m_close(self, params: dict[str, Any]) -> bool:
         return True
