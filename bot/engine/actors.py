@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.engine import normalize
 
@@ -110,3 +110,225 @@ def by_name(rows: Iterable[tuple[str, str, bool | None]]) -> dict[str, list[Alia
     for name, alias, cs in rows:
         out.setdefault(name, []).append(compile_alias(alias, None if cs is None else bool(cs)))
     return out
+
+
+# -- roles: who a text says did something, to whom, where ----------------------------------------------------
+#
+# Light syntax over word tokens, no tagger: a reporting frame ("X says", "US intelligence claims", a headline's
+# "Label:") is cut off; in the clause that remains an actor before the predicate verb is its doer, after it its
+# target; "by X" is a doer (and turns a passive subject into a target), "in/at X" a place, "against/on/to X" a
+# target. Agencies count as their state (`part_of`: GRU -> Russia), so roles are compared state to state.
+
+_ROLE_TOKEN_RE = re.compile(r"[^\W_]+|['’]s\b|[:;?!|]|[—–]")
+_DETERMINERS = frozenset("the a an its their his her this that these those some".split())
+REPORTING = frozenset("""say says said saying claim claims claimed claiming report reports reported alleges alleged allege
+    allegedly reveal reveals revealed confirm confirms confirmed suggest suggests suggested believe believes insist insists
+    insisted warn warns warned admit admits admitted tweeted tweets wrote writes assert asserts asserted
+    show shows showed shown prove proves proved""".split())
+_BE = frozenset("is was were are be been being am".split())
+_AUX = _BE | frozenset("has have had will would did does do can could may might must shall should".split())
+_PLACE_PREPS = frozenset("in at inside within across near into throughout".split())
+_TARGET_PREPS = frozenset("against on to toward towards targeting onto over for".split())
+# Common predicate verbs of fact-checked claims whose past forms do not end in -ed, and base forms (stems
+# are compared, so "pays"/"paid" and "kills"/"killed" are both found).
+_VERB_WORDS = """pay pays paid put puts offer give gives gave given send sends sent sell sells sold buy buys bought
+    kill kills shoot shoots shot hit hits strike strikes struck fund funds back backs arm arms train trains make makes made
+    build builds built create creates cause causes cure cures treat treats prevent prevents spread spreads steal steals stole
+    stolen win wins won lose loses lost run runs ran lead leads led order orders bomb bombs attack attacks invade invades
+    endorse endorses ban bans born die dies died plan plans hide hides hid use uses take takes took taken tell tells told
+    meet meets met leave leaves left bring brings brought keep keeps kept hold holds held seize seizes rig rigs stage stages
+    poison poisons hack hacks own owns owned control controls support supports help helps harm harms contain contains
+    become becomes became get gets got go goes went sink sinks sank sunk blow blows blew blown bankroll bankrolls
+    finance finances sponsor sponsors recruit recruits infiltrate plant plants force forces start starts stop stops
+    let lets see sees saw seen mean means meant""".split()
+_VERBS = frozenset(_VERB_WORDS)
+_NOT_VERBS = frozenset("""hundred united need speed seed feed breed indeed naked wicked sacred red bed shed wed ahmed
+    mohammed hundred bled sled fled""".split()) - {"fled", "bled"}
+
+
+class ActorAlias(NamedTuple):
+    words: tuple[str, ...]  # casefolded tokens, or tokens as written for case-sensitive aliases
+    case_sensitive: bool
+    name: str  # the gazetteer entity
+
+
+class Roles(NamedTuple):
+    """Actors by role, as their state (or themselves, if part of none), sorted."""
+
+    doers: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"doer": list(self.doers), "target": list(self.targets), "place": list(self.places)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "Roles":
+        data = data or {}
+        return cls(tuple(data.get("doer", ())), tuple(data.get("target", ())), tuple(data.get("place", ())))
+
+
+def role_tokens(text: str) -> list[str]:
+    """Word tokens as written, plus the punctuation the role rules read (':' of a headline label, "'s")."""
+    return _ROLE_TOKEN_RE.findall(text)
+
+
+def _plural_ok(alias: str) -> bool:
+    """Demonyms take a plural -s ("Iranians", "Americans"); other names do not ("Trumps")."""
+    return alias[-2:] in ("an", "ni", "qi", "li") or alias.endswith(("di", "ti"))
+
+
+class RoleIndex:
+    """The gazetteer (name, kind, alias, part_of) compiled for finding actors and their roles."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, str, str | None]]) -> None:
+        self.kind: dict[str, str] = {}
+        self.part_of: dict[str, str] = {}
+        self.by_first: dict[str, list[ActorAlias]] = {}
+        for name, kind, alias, part_of in rows:
+            self.kind[name] = kind
+            if part_of:
+                self.part_of[name] = part_of
+            for a in {alias, name}:
+                cs = alias_is_case_sensitive(a)
+                words = tuple(w for w in role_tokens(a) if w[0].isalnum())
+                if not cs:
+                    words = tuple(normalize.tokens(" ".join(words), ()))
+                if words:
+                    self.by_first.setdefault(words[0], []).append(ActorAlias(words, cs, name))
+        for options in self.by_first.values():
+            options.sort(key=lambda a: -len(a.words))  # longest first: "South Korea" before "Korea"
+
+    def state(self, name: str) -> str:
+        """An agency's state ("GRU" -> "Russia"); anything else is itself."""
+        seen = {name}
+        while name in self.part_of and self.part_of[name] not in seen:
+            name = self.part_of[name]
+            seen.add(name)
+        return name
+
+    def kind_of(self, name: str) -> str:
+        return self.kind.get(name, "")
+
+    def mentions(self, toks: list[str]) -> list[tuple[int, int, str]]:
+        """(start, end, entity) of every actor in the tokens (as written), longest alias first, no overlap."""
+        low = [normalize.normalize(t, ()) if t[0].isalnum() else t for t in toks]
+        out = []
+        i = 0
+        while i < len(toks):
+            found = None
+            for key, words in ((toks[i], toks), (low[i], low)):
+                for a in self.by_first.get(key, ()):
+                    if (words is toks) != a.case_sensitive:
+                        continue
+                    if tuple(words[i:i + len(a.words)]) == a.words:
+                        found = (i, i + len(a.words), a.name)
+                        break
+                if found:
+                    break
+            if found is None and low[i].endswith("s") and len(low[i]) > 4:  # plural demonyms
+                for a in self.by_first.get(low[i][:-1], ()):
+                    if len(a.words) == 1 and not a.case_sensitive and _plural_ok(a.words[0]):
+                        found = (i, i + 1, a.name)
+                        break
+            if found:
+                out.append(found)
+                i = found[1]
+            else:
+                i += 1
+        return out
+
+    def roles(self, text: str) -> Roles:
+        return roles_of(role_tokens(normalize.clean(text)), self)
+
+
+def _is_verb(tok: str) -> bool:
+    t = tok.casefold()
+    if not t.isalpha():
+        return False
+    return t in _VERBS or t in _AUX or (len(t) > 4 and t.endswith("ed") and t not in _NOT_VERBS)
+
+
+def _clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
+    """Where the reported clause begins: after a headline label ("Bountygate 2.0:") or a reporting verb
+    ("US intelligence claims ..."), when an actor follows it; else 0."""
+    covered = {i for s, e, _ in mentions for i in range(s, e)}
+    start = 0
+    for i, t in enumerate(toks):
+        low = t.casefold()
+        cut = t in (":", "|", "—", "–") or (low in REPORTING and i not in covered)
+        if cut and any(s > i for s, _, _ in mentions):
+            start = i + 1
+            if start < len(toks) and toks[start].casefold() == "that":
+                start += 1
+    return start
+
+
+def roles_of(toks: list[str], index: RoleIndex) -> Roles:
+    """Doers, targets and places of a text's tokens (as written, see role_tokens)."""
+    mentions = index.mentions(toks)
+    if not mentions:
+        return Roles()
+    start = _clause_start(toks, mentions)
+    mentions = [m for m in mentions if m[0] >= start] or mentions
+    covered = {i for s, e, _ in mentions for i in range(s, e)}
+    verb = next((i for i in range(start, len(toks)) if i not in covered and i > start and _is_verb(toks[i])), None)
+    # Passive: a form of "be" then a participle ("were killed by", "was born in").
+    passive = verb is not None and toks[verb].casefold() in _BE and any(
+        _is_verb(t) and t.casefold() not in _AUX for t in toks[verb + 1:verb + 3])
+    doers, targets, places = set(), set(), set()
+    subjects = set()
+    for s, e, name in mentions:
+        j = s - 1
+        while j >= start and toks[j].casefold() in _DETERMINERS:
+            j -= 1
+        prev = toks[j].casefold() if j >= start else ""
+        name = index.state(name)
+        if prev == "by":
+            doers.add(name)
+        elif prev in _PLACE_PREPS:
+            places.add(name)
+        elif prev in _TARGET_PREPS:
+            targets.add(name)
+        elif verb is None or s < verb:
+            subjects.add(name)
+        else:
+            targets.add(name)
+    if passive:
+        targets |= subjects  # "Iranian diplomats were killed (by the Taliban)": the subject is acted upon
+    else:
+        doers |= subjects
+    return Roles(tuple(sorted(doers)), tuple(sorted(targets - doers)), tuple(sorted(places - doers - targets)))
+
+
+def roles_from_entities(entities: list[dict[str, Any]], index: RoleIndex | None = None) -> Roles:
+    """A curated claim's roles, from its entities (actor -> doer, target, place)."""
+    state = index.state if index else (lambda n: n)
+    pick = lambda role: tuple(sorted({state(e["name"]) for e in entities if e.get("role") == role}))
+    doers = pick("actor")
+    return Roles(doers, tuple(t for t in pick("target") if t not in doers),
+                 tuple(p for p in pick("place") if p not in doers))
+
+
+def conflict(message: Roles, claim: Roles, index: RoleIndex) -> str:
+    """Why the message's actors contradict the claim's ('' if they do not): a different doer (or, in a claim
+    without one, a different acted-upon subject), or a different target of the same kind.
+
+    Comparable only when the two sides are of one kind (state and state, person and person) or the message's
+    doer is among the claim's actors in another role ("the Taliban killed Iranians" against "Iran paid the
+    Taliban"): "Putin ordered it" does not contradict "Russia ordered it"."""
+
+    def clash(mine: tuple[str, ...], theirs: tuple[str, ...], others: set[str]) -> bool:
+        if not mine or not theirs or set(mine) & set(theirs):
+            return False
+        kinds = {index.kind_of(n) for n in theirs}
+        return any(index.kind_of(n) in kinds or n in others for n in mine)
+
+    everyone = set(claim.doers) | set(claim.targets) | set(claim.places)
+    if clash(message.doers, claim.doers, everyone - set(claim.doers)):
+        return f"message says {', '.join(message.doers)} did it, the claim {', '.join(claim.doers)}"
+    if not claim.doers and not message.doers and clash(message.targets, claim.targets, set()):
+        return f"message is about {', '.join(message.targets)}, the claim about {', '.join(claim.targets)}"
+    if claim.doers and set(message.doers) & set(claim.doers) and clash(message.targets, claim.targets, set()):
+        return f"message names {', '.join(message.targets)} as the target, the claim {', '.join(claim.targets)}"
+    return ""

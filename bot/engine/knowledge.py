@@ -70,6 +70,7 @@ ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "name": ("text", True),
     "kind": (ENTITY_KINDS, True),
     "aliases": ("strs?", False),
+    "part_of": ("text", False),  # an agency's state (GRU -> Russia): actors are compared state to state
 }
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
 
@@ -216,6 +217,10 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         if path.exists():
             kb.files.append(path)
         setattr(kb, attr, _load_list(path, spec, problems))
+    names = {g.get("name") for g in kb.gazetteer}
+    for i, g in enumerate(kb.gazetteer):
+        if g.get("part_of") and g["part_of"] not in names:
+            problems.append(f"{root / 'entities.yaml'}: [{i}].part_of: {g['part_of']!r} is not an entity of the gazetteer")
     rsp_path = root / "outlets" / "rsp.yaml"
     if rsp_path.exists():
         kb.files.append(rsp_path)
