@@ -61,7 +61,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = parse_file(f)
         claims += report.claims
         skipped += report.skipped
-    added, present = import_claims(args.db, claims)
+    try:
+        added, present = import_claims(args.db, claims)
+    except ValueError as exc:  # a database of an older schema: the message says how to rebuild it
+        print(f"import: {exc}", file=sys.stderr)
+        return 1
     for line in skipped:
         print(f"skipped: {line}", file=sys.stderr)
     print(f"imported {added} claim(s) into {args.db}; {present} already present; {len(skipped)} item(s) skipped")

@@ -7,7 +7,7 @@ and the store (the main actor of an imported claim that has no curated one).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from bot.engine import normalize
@@ -210,9 +210,10 @@ class RoleIndex:
     def kind_of(self, name: str) -> str:
         return self.kind.get(name, "")
 
-    def mentions(self, toks: list[str]) -> list[tuple[int, int, str]]:
-        """(start, end, entity) of every actor in the tokens (as written), longest alias first, no overlap."""
-        low = [normalize.normalize(t, ()) if t[0].isalnum() else t for t in toks]
+    def mentions(self, toks: list[str], low: list[str] | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, entity) of every actor in the tokens (as written), longest alias first, no overlap.
+        `low`: the tokens folded (see fold_tokens), if at hand."""
+        low = fold_tokens(toks) if low is None else low
         out = []
         i = 0
         while i < len(toks):
@@ -238,12 +239,37 @@ class RoleIndex:
                 i += 1
         return out
 
+    def metonym_states(self, toks: list[str], low: list[str] | None = None) -> list[str]:
+        """The states a text names only by a metonym or an agency ("the Kremlin", "Tehran", "GRU" -> Russia,
+        Iran, Russia), not by their name, a demonym or initials: words to add to a query or an index so that
+        "the Kremlin paid" and "Russia paid" meet."""
+        low = fold_tokens(toks) if low is None else low
+        out: list[str] = []
+        for s, e, name in self.mentions(toks, low):
+            state = self.state(name)
+            if self.kind.get(state) != "country":
+                continue
+            said = " ".join(low[s:e])
+            folded = state.casefold()
+            initials = "".join(w[0] for w in folded.split())
+            if said[:4] == folded[:4] or said.replace(" ", "") == initials or state in out:
+                continue
+            out.append(state)
+        return out
+
     def roles(self, text: str) -> Roles:
         return roles_of(role_tokens(normalize.clean(text)), self)
 
 
-def _is_verb(tok: str) -> bool:
-    t = tok.casefold()
+def fold_tokens(toks: list[str], vocab: Container[str] | None = ()) -> list[str]:
+    """Tokens case-folded, look-alike letters mapped, leetspeak decoded into words of `vocab` (the index's
+    words, for messages: "1r4n" -> "iran"; none for claims, which are indexed as written)."""
+    return [t.casefold() if (t.isalpha() and t.isascii()) or not t[0].isalnum() else " ".join(normalize.clean_tokens(t, vocab))
+            for t in toks]
+
+
+def _is_verb(t: str) -> bool:
+    """`t`: a folded token."""
     if not t.isalpha():
         return False
     return t in _VERBS or t in _AUX or (len(t) > 4 and t.endswith("ed") and t not in _NOT_VERBS)
@@ -264,18 +290,20 @@ def _clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
     return start
 
 
-def roles_of(toks: list[str], index: RoleIndex) -> Roles:
-    """Doers, targets and places of a text's tokens (as written, see role_tokens)."""
-    mentions = index.mentions(toks)
+def roles_of(toks: list[str], index: RoleIndex, vocab: Container[str] | None = ()) -> Roles:
+    """Doers, targets and places of a text's tokens (as written, see role_tokens). Without a predicate verb
+    the text's syntax is unknown: only prepositions assign roles, and nobody is a doer."""
+    low = fold_tokens(toks, vocab)
+    mentions = index.mentions(toks, low)
     if not mentions:
         return Roles()
+    toks = low
     start = _clause_start(toks, mentions)
     mentions = [m for m in mentions if m[0] >= start] or mentions
     covered = {i for s, e, _ in mentions for i in range(s, e)}
     verb = next((i for i in range(start, len(toks)) if i not in covered and i > start and _is_verb(toks[i])), None)
     # Passive: a form of "be" then a participle ("were killed by", "was born in").
-    passive = verb is not None and toks[verb].casefold() in _BE and any(
-        _is_verb(t) and t.casefold() not in _AUX for t in toks[verb + 1:verb + 3])
+    passive = verb is not None and toks[verb] in _BE and any(_is_verb(t) and t not in _AUX for t in toks[verb + 1:verb + 3])
     doers, targets, places = set(), set(), set()
     subjects = set()
     for s, e, name in mentions:
@@ -290,7 +318,9 @@ def roles_of(toks: list[str], index: RoleIndex) -> Roles:
             places.add(name)
         elif prev in _TARGET_PREPS:
             targets.add(name)
-        elif verb is None or s < verb:
+        elif verb is None:
+            continue
+        elif s < verb:
             subjects.add(name)
         else:
             targets.add(name)

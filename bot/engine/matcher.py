@@ -31,6 +31,7 @@ FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field",
 RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
 CANDIDATES = 10
 MAX_SPLITS = 6  # run-together words tried per message (hashtags, handles)
+AGREE_BM25_REL = 0.6  # a candidate with the message's doer and this share of the best BM25 is on topic (see apply_roles)
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -46,6 +47,8 @@ class Scored:
     features: dict[str, float] = field(default_factory=dict)
     actor_named: bool = True
     shared: int = 0  # distinct content words shared with the message
+    roles: actors.Roles = actors.Roles()  # who the claim says did it, to whom, where (stored at build/import)
+    conflict: str = ""  # why the message's actors contradict the claim's ('' if they do not)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Decision:
     reason: str
     message_actors: list[str]
     confidence: float = 0.0  # that the best candidate is the claim the message states
+    message_roles: actors.Roles = actors.Roles()
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ class Matcher:
             "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
         self.aliases = actors.by_name(rows)
         self.names = actors.NameIndex(self.aliases)
+        self.role_index = actors.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
 
     def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
         aliases = self.aliases.get(name, []) + [actors.compile_alias(a) for a in [name, *extra_aliases]]
@@ -257,12 +262,44 @@ class Matcher:
         return [r[0] for r in self.conn.execute(
             "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
 
+    # -- actors by role (post-ranking) ---------------------------------------------------------------------
+    def claim_roles(self, rowids: list[int]) -> dict[int, actors.Roles]:
+        marks = ",".join("?" * len(rowids))
+        return {r[0]: actors.Roles.from_dict(json.loads(r[1] or "{}")) for r in self.conn.execute(
+            f"SELECT rowid, actors FROM claims WHERE rowid IN ({marks})", rowids)}
+
+    def apply_roles(self, ranked: list[Scored], message: actors.Roles) -> list[Scored]:
+        """When a candidate on topic (at least `related`) has the message's doer, candidates whose actors contradict the message go
+        below the others, in their order: "the Kremlin put a bounty" ranks the Russia claim above the Iran one.
+        With no agreeing candidate the order stands (a contradicting claim may still be `related`, never `match`)."""
+        if not ranked or not message:
+            return ranked
+        by_row = self.claim_roles([s.rowid for s in ranked])
+        agree = False
+        for s in ranked:
+            s.roles = by_row.get(s.rowid, actors.Roles())
+            s.conflict = actors.conflict(message, s.roles, self.role_index)
+            on_topic = s.score >= self.model.related_threshold or s.features.get("bm25_rel", 0.0) >= AGREE_BM25_REL
+            agree = agree or (bool(set(message.doers) & set(s.roles.doers)) and on_topic)
+        if not agree:
+            return ranked
+        ranked = sorted(ranked, key=lambda s: bool(s.conflict))  # stable: scores keep their order in each part
+        for above, s in zip(ranked, ranked[1:]):
+            s.score = min(s.score, above.score)  # a demoted claim shows no more than the one it now follows
+        return ranked
+
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
-        ranked, toks = self.rank(text, limit, cleaned=cleaned)
-        actors = self.message_actors(toks, cleaned)
+        role_toks = actors.role_tokens(cleaned)
+        # States named only by a metonym or an agency ("the Kremlin", "GRU") are searched by name as well.
+        states = self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
+        query = " ".join([text, *states]) if states else text
+        ranked, toks = self.rank(query, max(limit, CANDIDATES), cleaned=" ".join([cleaned, *states]) if states else cleaned)
+        message_roles = actors.roles_of(role_toks, self.role_index, self.vocab)
+        ranked = self.apply_roles(ranked, message_roles)[:max(limit, 1)]
+        actors_named = self.message_actors(toks, cleaned)
         if not ranked:
-            return Decision("none", [], "no candidate shares a word with the message", actors)
+            return Decision("none", [], "no candidate shares a word with the message", actors_named, 0.0, message_roles)
         for s in ranked:
             if s.main_actor:
                 s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
@@ -271,7 +308,7 @@ class Matcher:
         content = normalize.content_tokens(toks)
 
         def decision(kind: str, why: str) -> Decision:
-            return Decision(kind, ranked, why, actors, conf)
+            return Decision(kind, ranked, why, actors_named, conf, message_roles)
 
         if top.score < self.model.related_threshold:
             return decision("none", f"best score {top.score:.2f} below the related threshold")
@@ -280,9 +317,11 @@ class Matcher:
         if len(content) < MIN_CONTENT_TOKENS:
             return decision("related", "message too short or generic for a match")
         if not top.actor_named:
-            others = [a for a in actors if a != top.main_actor]
+            others = [a for a in actors_named if a != top.main_actor]
             return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
                             else f"message does not name {top.main_actor}")
+        if top.conflict:
+            return decision("related", top.conflict)
         if conf >= self.model.match_threshold:
             return decision("match", f"confidence {conf:.2f} at or above the match threshold")
         return decision("related", f"confidence {conf:.2f} below the match threshold")
