@@ -119,7 +119,7 @@ def by_name(rows: Iterable[tuple[str, str, bool | None]]) -> dict[str, list[Alia
 # target; "by X" is a doer (and turns a passive subject into a target), "in/at X" a place, "against/on/to X" a
 # target. Agencies count as their state (`part_of`: GRU -> Russia), so roles are compared state to state.
 
-_ROLE_TOKEN_RE = re.compile(r"[^\W_]+|['’]s\b|[:;?!|]|[—–]")
+_ROLE_TOKEN_RE = re.compile(r"[^\W_]+|['’]s\b|[:;?!|,]|[—–]")
 _DETERMINERS = frozenset("the a an its their his her this that these those some".split())
 REPORTING = frozenset("""say says said saying claim claims claimed claiming report reports reported alleges alleged allege
     allegedly reveal reveals revealed confirm confirms confirmed suggest suggests suggested believe believes insist insists
@@ -258,7 +258,16 @@ class RoleIndex:
         return out
 
     def roles(self, text: str) -> Roles:
-        return roles_of(role_tokens(normalize.clean(text)), self)
+        return roles_of(role_tokens(drop_participle_compounds(normalize.clean(text))), self)
+
+
+_PARTICIPLE_COMPOUND_RE = re.compile(r"(?<=[^\W_])[-‐](?:[^\W_]+ed|backed|led|run|made)\b")
+
+
+def drop_participle_compounds(text: str) -> str:
+    """"Taliban-linked militants", "Iranian-backed militia", "Girl Scout-vended cookies": the participle is an
+    adjective, not the predicate; dropped so that the rules see "Taliban militants"."""
+    return _PARTICIPLE_COMPOUND_RE.sub("", text)
 
 
 def fold_tokens(toks: list[str], vocab: Container[str] | None = ()) -> list[str]:
@@ -268,14 +277,14 @@ def fold_tokens(toks: list[str], vocab: Container[str] | None = ()) -> list[str]
             for t in toks]
 
 
-def _is_verb(t: str) -> bool:
+def is_verb(t: str) -> bool:
     """`t`: a folded token."""
     if not t.isalpha():
         return False
     return t in _VERBS or t in _AUX or (len(t) > 4 and t.endswith("ed") and t not in _NOT_VERBS)
 
 
-def _clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
+def clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
     """Where the reported clause begins: after a headline label ("Bountygate 2.0:") or a reporting verb
     ("US intelligence claims ..."), when an actor follows it; else 0."""
     covered = {i for s, e, _ in mentions for i in range(s, e)}
@@ -290,20 +299,95 @@ def _clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
     return start
 
 
+_TITLES = frozenset("""president vice former late pope king queen prince princess general gen dr mr mrs ms sir senator sen
+    rep representative governor gov mayor minister prime chancellor secretary ayatollah supreme leader actor actress singer
+    rapper star musician presenter host comedian billionaire ceo founder chairman judge justice lord lady saint st""".split())
+_KIN = frozenset("father mother son daughter wife husband brother sister family parents grandfather grandmother uncle aunt "
+                 "nephew niece cousin".split())
+UNKNOWN = "name"  # the kind of a person or group named in a text but not in the gazetteer
+
+
+def _capitalised(t: str) -> bool:
+    return t[:1].isupper() and t[1:2].islower() if len(t) > 1 else False
+
+
+def _title_case(toks: list[str]) -> bool:
+    """A headline in Title Case ("Iran Paid Taliban To Kill American Troops"): capitals say nothing of names."""
+    words = [t for t in toks[1:] if t.isalpha() and len(t) > 3]
+    return len(words) >= 4 and sum(t[:1].isupper() for t in words) >= 0.75 * len(words)
+
+
+def all_mentions(toks: list[str], low: list[str], index: RoleIndex) -> list[tuple[int, int, str]]:
+    """The gazetteer's actors, and names it does not know: runs of capitalised words ("Joe Rogan", "Denzel
+    Washington", "Michelle Obama": a first name before a known surname or place is someone else), and kin
+    ("Obama's father", a person who is not Obama). Unknown names are their words as written."""
+    found = index.mentions(toks, low)
+    if _title_case(toks):
+        return found
+    at = {s: (s, e, n) for s, e, n in found}
+    covered = {i for s, e, _ in found for i in range(s, e)}
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(toks):
+        if i in at:
+            out.append(at[i])
+            i = at[i][1]
+            continue
+        if not _capitalised(toks[i]) or low[i] in normalize.STOPWORDS:
+            i += 1
+            continue
+        j = i
+        while j < len(toks) and _capitalised(toks[j]) and j not in covered:
+            j += 1
+        run = [t for t in toks[i:j] if low[toks.index(t, i)] not in _TITLES] if j > i else []
+        if j in at and run and index.kind_of(at[j][2]) in ("person", "country"):
+            # "Denzel Washington", "Michelle Obama": a first name before a known name or place
+            s, e, _ = at[j]
+            out.append((i, e, " ".join(toks[i:e])))
+            i = e
+            continue
+        if run and (len(run) >= 2 or (i > 0 and toks[i - 1] not in (":", "|"))):
+            out.append((i, j, " ".join(run)))
+        i = max(j, i + 1)
+    # kin: "Obama's father" is not Obama
+    kin = []
+    for s, e, name in out:
+        if e + 1 < len(low) and low[e] in ("'s", "’s") and low[e + 1] in _KIN:
+            kin.append((s, e + 2, f"{name}'s {low[e + 1]}"))
+        else:
+            kin.append((s, e, name))
+    return kin
+
+
+def same_actor(a: str, b: str, index: RoleIndex) -> bool:
+    """Known actors by name; a name the gazetteer does not know by its words ("Rogan" is "Joe Rogan",
+    "Actor Denzel Washington" is "Denzel Washington", "Michelle Obama" is not "Barack Obama")."""
+    if a == b:
+        return True
+    if index.kind_of(a) and index.kind_of(b):
+        return False
+    wa, wb = a.casefold().split(), b.casefold().split()
+    short, long_ = sorted((wa, wb), key=len)
+    return bool(short) and long_[len(long_) - len(short):] == short
+
+
 def roles_of(toks: list[str], index: RoleIndex, vocab: Container[str] | None = ()) -> Roles:
     """Doers, targets and places of a text's tokens (as written, see role_tokens). Without a predicate verb
     the text's syntax is unknown: only prepositions assign roles, and nobody is a doer."""
     low = fold_tokens(toks, vocab)
-    mentions = index.mentions(toks, low)
+    mentions = all_mentions(toks, low, index)
     if not mentions:
         return Roles()
     toks = low
-    start = _clause_start(toks, mentions)
+    start = clause_start(toks, mentions)
     mentions = [m for m in mentions if m[0] >= start] or mentions
     covered = {i for s, e, _ in mentions for i in range(s, e)}
-    verb = next((i for i in range(start, len(toks)) if i not in covered and i > start and _is_verb(toks[i])), None)
+    verb = next((i for i in range(start, len(toks)) if i not in covered and i > start and is_verb(toks[i])), None)
+    if verb is not None:  # the main clause ends at the first comma after its verb ("..., officials say")
+        end = next((i for i in range(verb, len(toks)) if toks[i] in (",", ";")), len(toks))
+        mentions = [m for m in mentions if m[0] < end]
     # Passive: a form of "be" then a participle ("were killed by", "was born in").
-    passive = verb is not None and toks[verb] in _BE and any(_is_verb(t) and t not in _AUX for t in toks[verb + 1:verb + 3])
+    passive = verb is not None and toks[verb] in _BE and any(is_verb(t) and t not in _AUX for t in toks[verb + 1:verb + 3])
     doers, targets, places = set(), set(), set()
     subjects = set()
     for s, e, name in mentions:
@@ -342,23 +426,36 @@ def roles_from_entities(entities: list[dict[str, Any]], index: RoleIndex | None 
 
 def conflict(message: Roles, claim: Roles, index: RoleIndex) -> str:
     """Why the message's actors contradict the claim's ('' if they do not): a different doer (or, in a claim
-    without one, a different acted-upon subject), or a different target of the same kind.
+    without one, a different acted-upon subject), a different target of the same kind, or another country as
+    the place.
 
-    Comparable only when the two sides are of one kind (state and state, person and person) or the message's
-    doer is among the claim's actors in another role ("the Taliban killed Iranians" against "Iran paid the
-    Taliban"): "Putin ordered it" does not contradict "Russia ordered it"."""
+    Comparable only when the two sides are of one kind (state and state, person and person; a name the
+    gazetteer does not know passes for a person or an organisation) or the message's doer is among the
+    claim's actors in another role ("the Taliban killed Iranians" against "Iran paid the Taliban"):
+    "Putin ordered it" does not contradict "Russia ordered it"."""
 
-    def clash(mine: tuple[str, ...], theirs: tuple[str, ...], others: set[str]) -> bool:
-        if not mine or not theirs or set(mine) & set(theirs):
+    def kind(n: str) -> str:
+        return index.kind_of(n) or UNKNOWN
+
+    def comparable(a: str, b: str) -> bool:
+        ka, kb = kind(a), kind(b)
+        return ka == kb or (UNKNOWN in (ka, kb) and {ka, kb} <= {UNKNOWN, "person", "organisation"})
+
+    def overlap(mine: tuple[str, ...], theirs: Iterable[str]) -> bool:
+        return any(same_actor(a, b, index) for a in mine for b in theirs)
+
+    def clash(mine: tuple[str, ...], theirs: tuple[str, ...], others: Iterable[str] = ()) -> bool:
+        if not mine or not theirs or overlap(mine, theirs):
             return False
-        kinds = {index.kind_of(n) for n in theirs}
-        return any(index.kind_of(n) in kinds or n in others for n in mine)
+        return any(comparable(a, b) for a in mine for b in theirs) or overlap(mine, others)
 
     everyone = set(claim.doers) | set(claim.targets) | set(claim.places)
     if clash(message.doers, claim.doers, everyone - set(claim.doers)):
         return f"message says {', '.join(message.doers)} did it, the claim {', '.join(claim.doers)}"
-    if not claim.doers and not message.doers and clash(message.targets, claim.targets, set()):
+    if not claim.doers and not message.doers and clash(message.targets, claim.targets):
         return f"message is about {', '.join(message.targets)}, the claim about {', '.join(claim.targets)}"
-    if claim.doers and set(message.doers) & set(claim.doers) and clash(message.targets, claim.targets, set()):
+    if claim.doers and overlap(message.doers, claim.doers) and clash(message.targets, claim.targets):
         return f"message names {', '.join(message.targets)} as the target, the claim {', '.join(claim.targets)}"
+    if clash(message.places, claim.places) and not overlap(message.places, everyone):
+        return f"message places it in {', '.join(message.places)}, the claim in {', '.join(claim.places)}"
     return ""

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from bot.engine import actors, normalize
+from bot.engine import actors, normalize, predicates
 from bot.engine.normalize import Memo, stem
 from bot.engine.postings import ImpactIndex, idf
 
@@ -32,6 +32,10 @@ RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
 CANDIDATES = 10
 MAX_SPLITS = 6  # run-together words tried per message (hashtags, handles)
 AGREE_BM25_REL = 0.6  # a candidate with the message's doer and this share of the best BM25 is on topic (see apply_roles)
+# The match threshold when the message names the claim's doer and verb (Matcher.corroborated): the actors and
+# the predicate are evidence the lexical confidence does not see.
+CORROBORATED_MATCH = 0.75
+CORROBORATED_SHARED = 3  # content words in common, at least (the doer's name and one more word are a topic)
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -49,6 +53,7 @@ class Scored:
     shared: int = 0  # distinct content words shared with the message
     roles: actors.Roles = actors.Roles()  # who the claim says did it, to whom, where (stored at build/import)
     conflict: str = ""  # why the message's actors contradict the claim's ('' if they do not)
+    phrasings: list[str] = field(default_factory=list)  # read for the best candidate only (states_predicate)
 
 
 @dataclass
@@ -288,9 +293,28 @@ class Matcher:
             s.score = min(s.score, above.score)  # a demoted claim shows no more than the one it now follows
         return ranked
 
+    def states_predicate(self, s: Scored, toks: list[str]) -> bool:
+        """Whether the message (`toks`, normalised) states what the claim asserts, not only its topic
+        (predicates.py): the predicate of its statement or of one of its phrasings."""
+        row = self.conn.execute("SELECT data FROM claims WHERE rowid = ?", (s.rowid,)).fetchone()
+        data = json.loads(row[0]) if row and row[0] else {}
+        s.phrasings = [p for p in data.get("phrasings", []) if p != s.statement]
+        fields = [s.statement, *s.phrasings]
+        return predicates.states([stem(t) for t in toks], [predicates.predicate(f, self.role_index) for f in fields if f])
+
+    def corroborated(self, s: Scored, message: actors.Roles, toks: list[str]) -> bool:
+        """Whether the message says the claim's doer did the claim's act: a doer in common (as states:
+        "the Kremlin" is Russia) and the claim's main verb or a close paraphrase of it ("offered a bounty"
+        for "paid")."""
+        if s.shared < CORROBORATED_SHARED or not any(
+                actors.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers):
+            return False
+        verb = predicates.head(s.statement, self.role_index)
+        return bool(verb & predicates.keys(stem(t) for t in toks))
+
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
-        role_toks = actors.role_tokens(cleaned)
+        role_toks = actors.role_tokens(actors.drop_participle_compounds(cleaned))
         # States named only by a metonym or an agency ("the Kremlin", "GRU") are searched by name as well.
         states = self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
         query = " ".join([text, *states]) if states else text
@@ -322,8 +346,15 @@ class Matcher:
                             else f"message does not name {top.main_actor}")
         if top.conflict:
             return decision("related", top.conflict)
+        if not self.states_predicate(top, toks):
+            return decision("related", "message shares the claim's topic but does not state its predicate")
+        swapped = predicates.substitution(text, top.statement, top.phrasings, self.role_index)
+        if swapped:
+            return decision("related", f"message states another claim ({swapped})")
         if conf >= self.model.match_threshold:
             return decision("match", f"confidence {conf:.2f} at or above the match threshold")
+        if conf >= CORROBORATED_MATCH and self.corroborated(top, message_roles, toks):
+            return decision("match", f"confidence {conf:.2f}, and the message names the claim's doer and verb")
         return decision("related", f"confidence {conf:.2f} below the match threshold")
 
 

@@ -31,13 +31,19 @@ FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
 
-def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None) -> str:
+def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None,
+                     roles: actors.Roles | None = None, index: actors.RoleIndex | None = None) -> str:
     """The curated main actor; for a claim without one (imports), the first person of the gazetteer
-    its statement names, so the matcher's rule "a match must name the claim's actor" covers it too."""
+    its statement names, so the matcher's rule "a match must name the claim's actor" covers it too. With
+    the claim's roles, only a person it says did or underwent the act counts ("..., as Seymour Hersh
+    reported" names a source, not the actor)."""
     curated = next((e["name"] for e in claim.get("entities", []) if e.get("role") == "actor"), "")
     if curated or people is None or claim.get("entities"):
         return curated
-    return people.first_named(claim["statement"], toks)
+    first = people.first_named(claim["statement"], toks)
+    if roles is None or index is None or first in roles.doers or first in roles.targets:
+        return first
+    return next((n for n in (*roles.doers, *roles.targets) if index.kind_of(n) == "person"), "")
 
 
 def claim_roles(claim: dict[str, Any], index: actors.RoleIndex | None) -> actors.Roles:
@@ -109,9 +115,10 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter, peopl
         data = {k: v for k, v in claim.items() if not k.startswith("_")}
         # The re-ranker reads every candidate's words: store them stemmed, one line per field.
         stems = "\n".join(" ".join(field_stems(f)) for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
+        claim_actors = claim_roles(claim, roles)
         row = {"rowid": rowid, "id": claim["id"], "statement": claim["statement"], "status": claim["status"],
-               "main_actor": claim_main_actor(claim, people, fts["statement"].split()),
-               "actors": json.dumps(claim_roles(claim, roles).to_dict(), ensure_ascii=False), "source": claim.get("source", "curated"),
+               "main_actor": claim_main_actor(claim, people, fts["statement"].split(), claim_actors, roles),
+               "actors": json.dumps(claim_actors.to_dict(), ensure_ascii=False), "source": claim.get("source", "curated"),
                "last_reviewed": claim.get("last_reviewed", ""), "stems": stems,
                "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
         yield row, fts, entity_rows

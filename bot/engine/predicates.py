@@ -1,0 +1,206 @@
+"""What a claim asserts, as against what it is about: the words of its predicate.
+
+"Humans only use 10 percent of their brains" and "I only use 10 percent of my phone storage" share a topic;
+"A fan was beaten for spoiling Endgame" and "Endgame was overrated" share a film. A `match` needs the message
+to state the claim's predicate: one of the claim's verbs (paid, born, endorsed, cures, staged ...) or, after
+"is/are", its complement ("Bats are blind"), compared by stem or through a small table of close paraphrases
+(paid ~ bounty ~ reward ~ funded; born ~ birthplace; staged ~ fake ~ hoax). Light rules, no tagger: verbs are
+the engine's verb list (bot/engine/actors.py), words ending in -ed, and "-s" forms of both.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from bot.engine import actors, normalize
+from bot.engine.normalize import stem
+
+# Close paraphrases of common fact-check predicates: a word in a group states every word of it.
+_GROUPS = [
+    "pay paid paying payment payments bounty bounties reward rewards offer offered offering cash money fund funded funding "
+    "funds finance financed financing bankroll bankrolled bribe bribed price ransom",
+    "kill killed killing kills murder murdered assassinate assassinated assassination slay slain execute executed dead death",
+    "endorse endorsed endorsement endorsing back backed backing support supported supporter supporting",
+    "born birth birthplace native birthright",
+    "eligible ineligible eligibility citizen citizenship qualify disqualified",
+    "cure cures cured curing treat treats treated treatment heal heals healed remedy",
+    "prevent prevents prevented protect protects protection immune immunity ward",
+    "cause causes caused causing trigger triggers triggered lead leads linked link give gives gave",
+    "stage staged staging fake faked hoax fabricated fabricate actors crisis setup hoaxed fraud",
+    "create created creating creation make made invent invented engineer engineered develop developed build built "
+    "found founded manufacture manufactured design designed",
+    "spread spreads spreading transmit transmits transmitted carry carries",
+    "blow blew blown sabotage sabotaged destroy destroyed bomb bombed explode exploded explosion blast",
+    "shoot shot shooting downed hit struck strike",
+    "send sent sending deploy deployed deploying dispatch dispatched",
+    "supply supplied supplies provide provided providing deliver delivered gave give",
+    "die died dies dead death passed",
+    "arrest arrested arresting detain detained jail jailed custody indicted raid raided",
+    "rig rigged rigging steal stole stolen switch switched flip flipped fraud manipulate manipulated tamper tampered",
+    "hack hacked hacking hackers breach breached",
+    "ban bans banned banning outlaw outlawed prohibit prohibited scrap scrapping abolish abolished",
+    "replace replaced replacing double lookalike clone impostor",
+    "contain contains contained include includes ingredient inside",
+    "change changes changed alter alters altered modify modifies rewrite",
+    "see sight vision eyesight visible seen",
+    "vote votes voted voting ballot ballots voter voters",
+    "shell shelled shelling bombard bombarded attack attacked",
+    "hide hid hidden cover covered secret secretly conceal concealed",
+    "vote votes voting endorse endorsed backing backs",
+    # nouns a paraphrase swaps freely
+    "soldiers soldier troops troop forces army military servicemen",
+    "virus coronavirus covid corona pandemic sars",
+    "home house mansion residence",
+    "place spot location",
+    "tower towers mast masts antenna antennas network networks",
+    "children child kids kid",
+    "people person persons anyone everyone everybody somebody someone civilians citizens",
+    "years decades decade year",
+    "vaccine vaccines jab jabs shot shots vaccination vaccinations vaccinated inoculation",
+    "missile missiles rocket rockets",
+    "plane planes jet jets airliner aircraft flight warplane bomber",
+    "money cash dollars dollar billion million funds",
+    "media press journalists reporters news",
+    "dead died death killed dies",
+    "fake hoax false staged fabricated lie lies",
+    "election elections vote votes ballot ballots",
+    "windmill windmills turbine turbines",
+]
+_GROUP_OF: dict[str, set[str]] = {}
+for _i, _words in enumerate(_GROUPS):
+    for _w in _words.split():
+        _GROUP_OF.setdefault(stem(_w), set()).add(f"#{_i}")
+
+_IMAGES = frozenset("photo photos image images picture pictures video videos footage clip screenshot map".split())
+_REPORTS = frozenset("story claim claims report reports idea notion rumour rumor allegation allegations news theory".split())
+_COPULA_SKIP = frozenset("not no never only so very a an the just really actually".split())
+_NOT_PREDICATE = actors.REPORTING | frozenset("is was were are be been being am has have had will would did does do can could "
+                                              "may might must shall should get gets got".split())
+
+
+def keys(stems: Iterable[str]) -> set[str]:
+    """Each stem and the paraphrase groups it belongs to."""
+    out: set[str] = set()
+    for s in stems:
+        out.add(s)
+        out |= _GROUP_OF.get(s, set())
+    return out
+
+
+def predicate(text: str, index: actors.RoleIndex | None = None) -> set[str]:
+    """The keys of what `text` asserts: the content words of its predicate phrase, from its main verb on
+    (the words before it are its subject, the topic), less the actors (`index`: the gazetteer; roles are
+    checked on their own), with the paraphrase groups of each. Empty when no predicate verb is found, or
+    for a picture's description ("Photo shows a shark on a highway": a scene to recognise, not a claim to
+    restate)."""
+    raw = actors.role_tokens(actors.drop_participle_compounds(normalize.clean(text)))
+    toks = actors.fold_tokens(raw)
+    if len(toks) > 1 and toks[0] in _IMAGES and toks[1] in actors.REPORTING:
+        return set()
+    if len(toks) > 2 and "that" in toks[1:4] and toks[1 + (toks[0] in ("the", "a"))] in _REPORTS:
+        # "The story that Russia offered bounties ... is a hoax": what is asserted comes after the last "is"
+        last = max((i for i, t in enumerate(toks) if t in ("is", "was", "are", "were")), default=None)
+        if last is not None:
+            return keys(stem(t) for t in toks[last + 1:] if t.isalnum() and t not in normalize.STOPWORDS
+                        and t not in _COPULA_SKIP)
+    covered: set[int] = set()
+    start = 0
+    if index is not None:
+        mentions = index.mentions(raw, toks)
+        covered = {i for s, e, _ in mentions for i in range(s, e)}
+        start = actors.clause_start(toks, mentions)
+    verb = next((i for i in range(start + 1, len(toks)) if i not in covered and actors.is_verb(toks[i])), None)
+    if verb is None:
+        return set()
+    words = [t for i, t in enumerate(toks[verb:], verb) if i not in covered and t.isalnum()
+             and t not in normalize.STOPWORDS and t not in _NOT_PREDICATE and t not in _COPULA_SKIP]
+    return keys(stem(w) for w in words)
+
+
+def states(message_stems: Iterable[str], predicates: Iterable[set[str]]) -> bool:
+    """Whether a message (its stemmed words) states one of the predicates (of a claim's statement and
+    phrasings); a claim with no predicate found in any of them asks for none."""
+    found = [p for p in predicates if p]
+    if not found:
+        return True
+    mine = keys(message_stems)
+    return any(p & mine for p in found)
+
+
+def _words(text: str, index: actors.RoleIndex | None = None) -> tuple[list[str], int | None]:
+    """A text's folded word tokens without accents, actors (`index`: the gazetteer; roles are checked on their
+    own) as '', and the position of its first verb (None if it has none)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", normalize.clean(text)) if not unicodedata.combining(c))
+    raw = [t for t in actors.role_tokens(actors.drop_participle_compounds(plain)) if t.isalnum()]
+    toks = actors.fold_tokens(raw)
+    if index is not None:
+        for s, e, _ in index.mentions(raw, toks):
+            toks[s:e] = [""] * (e - s)
+    verb = next((i for i in range(1, len(toks)) if _verbish(toks[i])), None)
+    return toks, verb
+
+
+def _verbish(t: str) -> bool:
+    """Verbs, their -s forms, and every -ing word (gerunds: "Drinking chlorine dioxide cures ...")."""
+    return t in actors.REPORTING or actors.is_verb(t) or (t.endswith("s") and actors.is_verb(t[:-1])) or (
+        t.endswith("ing") and len(t) > 5)
+
+
+# Words a restatement adds or drops without changing the claim (negations, quantifiers, hedges).
+_FUNCTION = frozenset("""never always every all any anyone everyone nothing something really actually literally just even
+    about around almost nearly cannot can't wasn isn aren weren doesn didn don won ain shouldn couldn wouldn hasn haven
+    hadn mr mrs ms dr st new old whole entire total totally completely one two three four five ten first last""".split())
+
+
+def _content(t: str) -> bool:
+    return (t not in normalize.STOPWORDS and t not in _FUNCTION and not any(ch.isdigit() for ch in t) and len(t) > 2
+            and not t.endswith("ly"))  # adverbs qualify, they do not swap the claim's things
+
+
+def substitution(message: str, statement: str, other_fields: Iterable[str] = (), index: actors.RoleIndex | None = None) -> str:
+    """The word a message puts in place of one of the claim's ('' if none): a message that restates the claim
+    but for one thing ("Ivermectin cures cancer" against "Ivermectin cures COVID-19", "The flu vaccine causes
+    autism" against "The MMR vaccine causes autism") states another claim. Only near-copies count: one word of
+    the message not in the claim, at most three of the statement's not in the message, neither side a verb (a
+    paraphrase swaps verbs: "honey never expires", "honey never goes off"), both on the same side of the verb."""
+    m_toks, m_verb = _words(message, index)
+    c_toks, c_verb = _words(statement, index)
+    if m_verb is None or c_verb is None:
+        return ""
+    c_all = set(keys(stem(t) for t in c_toks))
+    for f in other_fields:
+        c_all |= keys(stem(t) for t in _words(f, index)[0])
+    m_stems = keys(stem(t) for t in m_toks)
+    m_only = [(i, t) for i, t in enumerate(m_toks) if _content(t) and not keys([stem(t)]) & c_all]
+    c_only = [(i, t) for i, t in enumerate(c_toks) if _content(t) and not keys([stem(t)]) & m_stems]
+    if len(m_only) != 1 or not 1 <= len(c_only) <= 3:
+        return ""
+    if any(_verbish(t) for _, t in m_only + c_only):
+        return ""
+    (mi, mw), = m_only
+    c_words = [t for _, t in c_only]
+    if any(w in mw or mw in w for w in c_words) or mw == "".join(w[0] for w in c_toks if w)[:len(mw)] \
+            or any(mw == "".join(w[0] for w in c_toks[i:i + len(mw)] if w) for i in range(len(c_toks))):
+        return ""  # an abbreviation, a shortening or a compound ("Fed", "DST", "megadoses"), not another thing
+    side = mi > m_verb
+    same_side = [t for i, t in c_only if (i > c_verb) == side]
+    return f"{mw} instead of {' '.join(same_side)}" if same_side else ""
+
+
+def head(text: str, index: actors.RoleIndex | None = None) -> set[str]:
+    """The keys of the claim's main verb alone (the first verb of its clause that is not an auxiliary or a
+    reporting verb: "paid" in "Iran paid the Taliban ..."); empty if none."""
+    raw = actors.role_tokens(actors.drop_participle_compounds(normalize.clean(text)))
+    toks = actors.fold_tokens(raw)
+    covered: set[int] = set()
+    start = 0
+    if index is not None:
+        mentions = index.mentions(raw, toks)
+        covered = {i for s, e, _ in mentions for i in range(s, e)}
+        start = actors.clause_start(toks, mentions)
+    for i in range(start + 1, len(toks)):
+        t = toks[i]
+        if i not in covered and actors.is_verb(t) and t not in _NOT_PREDICATE:
+            return keys([stem(t)])
+    return set()
