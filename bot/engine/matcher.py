@@ -196,11 +196,13 @@ class Matcher:
         """First stage: BM25F over statement, phrasings and entity names from the impact-ordered postings."""
         return self.index.search([stem(t) for t in content], k)
 
-    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None) -> tuple[list[Scored], list[str]]:
-        """Candidates best first, with fused scores; also the message's normalised tokens."""
+    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None,
+             also_search: tuple[str, ...] = ()) -> tuple[list[Scored], list[str]]:
+        """Candidates best first, with fused scores; also the message's normalised tokens. `also_search`: words
+        the first stage looks for besides the message's (states named by a metonym), not scored as its words."""
         toks = self.message_tokens(text, cleaned)
         content = normalize.content_tokens(toks)
-        hits = self.retrieve(content, k)
+        hits = self.retrieve(content + list(also_search), k)
         sims: dict[int, float] = {}
         if self.semantic is not None and content:
             sims = self.semantic.search(text, [h[0] for h in hits], k)
@@ -315,11 +317,14 @@ class Matcher:
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
         role_toks = actors.role_tokens(actors.drop_participle_compounds(cleaned))
-        # States named only by a metonym or an agency ("the Kremlin", "GRU") are searched by name as well.
-        states = self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
-        query = " ".join([text, *states]) if states else text
-        ranked, toks = self.rank(query, max(limit, CANDIDATES), cleaned=" ".join([cleaned, *states]) if states else cleaned)
         message_roles = actors.roles_of(role_toks, self.role_index, self.vocab)
+        # A doer named only by a metonym or an agency ("the Kremlin paid", "GRU officers offered") is also
+        # searched by its state's name. Only a doer: "London today!" or "most French thing ever" name no actor
+        # of a claim, and searching "United Kingdom" or "France" for them moves CLEF candidates for nothing.
+        states = [st for st in self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
+                  if st in message_roles.doers]
+        extra = tuple(normalize.content_tokens(normalize.tokens(" ".join(states))))
+        ranked, toks = self.rank(text, max(limit, CANDIDATES), cleaned=cleaned, also_search=extra)
         ranked = self.apply_roles(ranked, message_roles)[:max(limit, 1)]
         actors_named = self.message_actors(toks, cleaned)
         if not ranked:

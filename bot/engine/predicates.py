@@ -72,10 +72,12 @@ for _i, _words in enumerate(_GROUPS):
     for _w in _words.split():
         _GROUP_OF.setdefault(stem(_w), set()).add(f"#{_i}")
 
+_EXISTS = frozenset("taking take takes took place happening happens happened exists exist existed occurred occurring "
+                    "occurs real true going".split())
 _IMAGES = frozenset("photo photos image images picture pictures video videos footage clip screenshot map".split())
 _REPORTS = frozenset("story claim claims report reports idea notion rumour rumor allegation allegations news theory".split())
 _COPULA_SKIP = frozenset("not no never only so very a an the just really actually".split())
-_NOT_PREDICATE = actors.REPORTING | frozenset("is was were are be been being am has have had will would did does do can could "
+_NOT_PREDICATE = frozenset("is was were are be been being am has have had will would did does do can could "
                                               "may might must shall should get gets got".split())
 
 
@@ -115,6 +117,8 @@ def predicate(text: str, index: actors.RoleIndex | None = None) -> set[str]:
         return set()
     words = [t for i, t in enumerate(toks[verb:], verb) if i not in covered and t.isalnum()
              and t not in normalize.STOPWORDS and t not in _NOT_PREDICATE and t not in _COPULA_SKIP]
+    if not words or set(words) <= _EXISTS:
+        return set()  # "A large-scale killing of farmers is taking place": the subject is the claim
     return keys(stem(w) for w in words)
 
 
@@ -201,6 +205,6 @@ def head(text: str, index: actors.RoleIndex | None = None) -> set[str]:
         start = actors.clause_start(toks, mentions)
     for i in range(start + 1, len(toks)):
         t = toks[i]
-        if i not in covered and actors.is_verb(t) and t not in _NOT_PREDICATE:
+        if i not in covered and actors.is_verb(t) and t not in _NOT_PREDICATE and t not in actors.REPORTING:
             return keys([stem(t)])
     return set()
