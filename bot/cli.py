@@ -30,8 +30,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; nothing built.", file=sys.stderr)
         return 1
+    for warning in kb.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    strict = [w for w in kb.warnings if "(status " in w]
+    if args.strict and strict:
+        print(f"{len(strict)} distorted phrasing(s) under true or mostly-true claims (--strict).", file=sys.stderr)
+        return 1
     print(f"{directory}: {len(kb.claims)} claims, {len(kb.ownership)} ownership notes, "
-          f"{len(kb.rsp)} perennial-source entries, {len(kb.gazetteer)} gazetteer entities: OK")
+          f"{len(kb.rsp)} perennial-source entries, {len(kb.gazetteer)} gazetteer entities: OK"
+          + (f" ({len(kb.warnings)} warning(s))" if kb.warnings else ""))
     return 0
 
 
@@ -168,6 +175,8 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("knowledge", help="validate, build and import the claim database").add_subparsers(dest="action", required=True)
     v = k.add_parser("validate", help="check every knowledge file against the schema")
     v.add_argument("dir", nargs="?")
+    v.add_argument("--strict", action="store_true",
+                   help="fail on phrasings that distort a true or mostly-true claim (another doer, an over-claiming verb)")
     v.set_defaults(func=cmd_validate)
     b = k.add_parser("build", help="compile knowledge into SQLite (atomic)")
     b.add_argument("--knowledge")

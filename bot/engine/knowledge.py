@@ -151,6 +151,21 @@ class Knowledge:
     gazetteer: list[dict[str, Any]] = field(default_factory=list)
     rsp: list[dict[str, Any]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # `file: message` lines a curator should read; nothing fails
+
+
+def distortion_warnings(kb: Knowledge) -> list[str]:
+    """Phrasings that distort their claim (another doer, an over-claiming verb: bot/engine/distortion.py);
+    under a `true` or `mostly-true` claim they would show a false statement as true."""
+    from bot.engine import distortion
+
+    index = distortion.gazetteer_index(kb.gazetteer)
+    out = []
+    for claim in kb.claims:
+        strict = " (status " + claim["status"] + ": make it its own claim, linked as related)" \
+            if claim.get("status") in distortion.STRICT_STATUSES else ""
+        out += [f"{claim.get('_file', claim['id'])}: phrasings: {w}{strict}" for w in distortion.distortions(claim, index)]
+    return out
 
 
 def _load_yaml(path: Path, problems: list[str]) -> Any:
@@ -235,4 +250,5 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     if problems:
         raise KnowledgeError(problems)
     kb.claims.sort(key=lambda c: c["id"])
+    kb.warnings = distortion_warnings(kb)
     return kb
