@@ -140,10 +140,12 @@ _VERB_WORDS = """pay pays paid put puts offer give gives gave given send sends s
     poison poisons hack hacks own owns owned control controls support supports help helps harm harms contain contains
     become becomes became get gets got go goes went sink sinks sank sunk blow blows blew blown bankroll bankrolls
     finance finances sponsor sponsors recruit recruits infiltrate plant plants force forces start starts stop stops
-    let lets see sees saw seen mean means meant""".split()
+    let lets see sees saw seen mean means meant damage ruin harm destroy reduce increase lower raise boost block stop
+    cure spread save wipe wipes wiped shed sheds flush flushes bury buries glow melt freeze shrink grow grows grew
+    emit emits absorb absorbs produce produces rot turn turns reveal hire fire fires sue sues vote win""".split()
 _VERBS = frozenset(_VERB_WORDS)
-_NOT_VERBS = frozenset("""hundred united need speed seed feed breed indeed naked wicked sacred red bed shed wed ahmed
-    mohammed hundred bled sled fled""".split()) - {"fled", "bled"}
+_NOT_VERBS = frozenset("""hundred united need speed seed feed breed indeed naked wicked sacred red bed wed ahmed
+    mohammed hundred sled""".split())
 
 
 class ActorAlias(NamedTuple):
@@ -168,9 +170,18 @@ class Roles(NamedTuple):
         return cls(tuple(data.get("doer", ())), tuple(data.get("target", ())), tuple(data.get("place", ())))
 
 
+# An embedded tweet's signature: "— Donald J. Trump (@realDonaldTrump) March 24, 2019" (who posted, not who did it).
+_SIGNATURE_RE = re.compile(r"\s[—–]\s[^—–]{0,80}\([^()]{0,80}\)\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}.*$", re.S)
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+
+
 def role_tokens(text: str) -> list[str]:
-    """Word tokens as written, plus the punctuation the role rules read (':' of a headline label, "'s")."""
-    return _ROLE_TOKEN_RE.findall(text)
+    """Word tokens as written, plus the punctuation the role rules read (':' of a headline label, "'s"), of
+    the text's first sentence that names someone or something capitalised (a tweet's signature dropped)."""
+    text = _SIGNATURE_RE.sub("", text)
+    sentences = _SENTENCE_END_RE.split(text) if len(text) > 80 else [text]
+    first = next((x for x in sentences if any(w[:1].isupper() for w in x.split()[1:])), sentences[0])
+    return _ROLE_TOKEN_RE.findall(first)
 
 
 def _plural_ok(alias: str) -> bool:
@@ -210,6 +221,11 @@ class RoleIndex:
     def kind_of(self, name: str) -> str:
         return self.kind.get(name, "")
 
+    def known(self, roles: Roles) -> Roles:
+        """The roles' actors of the gazetteer only."""
+        keep = lambda names: tuple(n for n in names if n in self.kind)  # noqa: E731
+        return Roles(keep(roles.doers), keep(roles.targets), keep(roles.places))
+
     def mentions(self, toks: list[str], low: list[str] | None = None) -> list[tuple[int, int, str]]:
         """(start, end, entity) of every actor in the tokens (as written), longest alias first, no overlap.
         `low`: the tokens folded (see fold_tokens), if at hand."""
@@ -240,21 +256,21 @@ class RoleIndex:
         return out
 
     def metonym_states(self, toks: list[str], low: list[str] | None = None) -> list[str]:
-        """The states a text names only by a metonym or an agency ("the Kremlin", "Tehran", "GRU" -> Russia,
-        Iran, Russia), not by their name, a demonym or initials: words to add to a query or an index so that
-        "the Kremlin paid" and "Russia paid" meet."""
+        """The states (and agencies) a text names only by a metonym ("the Kremlin", "Tehran", "GRU" -> Russia,
+        Iran, Russia; "Langley" -> CIA, United States), not by their name, a demonym or initials: words to add
+        to a query or an index so that "the Kremlin paid" and "Russia paid" meet."""
         low = fold_tokens(toks) if low is None else low
         out: list[str] = []
         for s, e, name in self.mentions(toks, low):
-            state = self.state(name)
-            if self.kind.get(state) != "country":
-                continue
             said = " ".join(low[s:e])
-            folded = state.casefold()
-            initials = "".join(w[0] for w in folded.split())
-            if said[:4] == folded[:4] or said.replace(" ", "") == initials or state in out:
-                continue
-            out.append(state)
+            for named in dict.fromkeys([name, self.state(name)]):  # "Langley" -> CIA and United States
+                if self.kind.get(named) not in ("country", "organisation"):
+                    continue
+                folded = named.casefold()
+                initials = "".join(w[0] for w in folded.split())
+                if said[:4] == folded[:4] or said.replace(" ", "") == initials or named in out:
+                    continue
+                out.append(named)
         return out
 
     def roles(self, text: str) -> Roles:
@@ -337,7 +353,7 @@ def all_mentions(toks: list[str], low: list[str], index: RoleIndex) -> list[tupl
             i += 1
             continue
         j = i
-        while j < len(toks) and _capitalised(toks[j]) and j not in covered:
+        while j < len(toks) and _capitalised(toks[j]) and j not in covered and (j == i or low[j] not in normalize.STOPWORDS):
             j += 1
         run = [t for t in toks[i:j] if low[toks.index(t, i)] not in _TITLES] if j > i else []
         if j in at and run and index.kind_of(at[j][2]) in ("person", "country"):
@@ -403,6 +419,14 @@ def roles_of(toks: list[str], index: RoleIndex, vocab: Container[str] | None = (
         elif prev in _TARGET_PREPS:
             targets.add(name)
         elif verb is None:
+            # A headline without a verb: "Russian bounties on American troops", "IRGC cash bounties for ...":
+            # the actor that opens it, before a noun, is the doer.
+            k = start
+            while k < len(toks) and toks[k] in _DETERMINERS:
+                k += 1
+            if s == k and e < len(toks) and toks[e].isalpha() and toks[e] not in _PLACE_PREPS | _TARGET_PREPS \
+                    and toks[e] not in normalize.STOPWORDS:
+                subjects.add(name)
             continue
         elif s < verb:
             subjects.add(name)
@@ -439,7 +463,9 @@ def conflict(message: Roles, claim: Roles, index: RoleIndex) -> str:
 
     def comparable(a: str, b: str) -> bool:
         ka, kb = kind(a), kind(b)
-        return ka == kb or (UNKNOWN in (ka, kb) and {ka, kb} <= {UNKNOWN, "person", "organisation"})
+        if UNKNOWN in (ka, kb):  # names read from capitals: only two people's names are compared
+            return all(k == "person" or (k == UNKNOWN and looks_like_person(n)) for k, n in ((ka, a), (kb, b)))
+        return ka == kb
 
     def overlap(mine: tuple[str, ...], theirs: Iterable[str]) -> bool:
         return any(same_actor(a, b, index) for a in mine for b in theirs)
@@ -456,6 +482,28 @@ def conflict(message: Roles, claim: Roles, index: RoleIndex) -> str:
         return f"message is about {', '.join(message.targets)}, the claim about {', '.join(claim.targets)}"
     if claim.doers and overlap(message.doers, claim.doers) and clash(message.targets, claim.targets):
         return f"message names {', '.join(message.targets)} as the target, the claim {', '.join(claim.targets)}"
-    if clash(message.places, claim.places) and not overlap(message.places, everyone):
+    countries = lambda names: tuple(n for n in names if index.kind_of(n) == "country")  # noqa: E731
+    if clash(countries(message.places), countries(claim.places)) and not overlap(message.places, everyone):
         return f"message places it in {', '.join(message.places)}, the claim in {', '.join(claim.places)}"
     return ""
+
+
+_NOT_PERSON = frozenset("""war navy army forum reserve union party bank company corporation department agency university
+    college school times news post airlines airways institute association council committee court museum foundation
+    church group house office ministry states republic kingdom city county state island street river day act force
+    corps guard police service network media club league team fund organization organisation center centre hospital
+    board administration government parliament congress senate assembly federation station airport bridge tower
+    festival awards prize cup games olympics world global international national royal federal north south east west
+    carolina dakota virginia jersey york breaking""".split())
+
+
+def looks_like_person(name: str) -> bool:
+    """A name outside the gazetteer that reads as a person's: two or three words, none an institution's word."""
+    words = name.casefold().replace("'s", " ").split()
+    return 2 <= len(words) <= 3 and not any(w in _NOT_PERSON or w in _KIN for w in words)
+
+
+def names_unknown(name: str, words: set[str]) -> bool:
+    """Whether a text (its folded words) names a person the gazetteer does not know: any word of the name
+    but a title ("Armstrong" names "Neil Armstrong")."""
+    return any(w in words for w in name.casefold().replace("'s", " ").split() if len(w) > 2 and w not in _TITLES)

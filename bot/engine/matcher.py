@@ -282,15 +282,20 @@ class Matcher:
         if not ranked or not message:
             return ranked
         by_row = self.claim_roles([s.rowid for s in ranked])
+        known = self.role_index.known
         agree = False
+        demote: dict[int, bool] = {}
         for s in ranked:
             s.roles = by_row.get(s.rowid, actors.Roles())
             s.conflict = actors.conflict(message, s.roles, self.role_index)
+            # The order moves only on actors of the gazetteer: names read from capitals are evidence enough to
+            # refuse a match, not to rerank (a tweet's "#BlackHistoryMonth" is no doer).
+            demote[s.rowid] = bool(s.conflict) and bool(actors.conflict(known(message), known(s.roles), self.role_index))
             on_topic = s.score >= self.model.related_threshold or s.features.get("bm25_rel", 0.0) >= AGREE_BM25_REL
-            agree = agree or (bool(set(message.doers) & set(s.roles.doers)) and on_topic)
+            agree = agree or (bool(set(known(message).doers) & set(s.roles.doers)) and on_topic)
         if not agree:
             return ranked
-        ranked = sorted(ranked, key=lambda s: bool(s.conflict))  # stable: scores keep their order in each part
+        ranked = sorted(ranked, key=lambda s: demote[s.rowid])  # stable: scores keep their order in each part
         for above, s in zip(ranked, ranked[1:]):
             s.score = min(s.score, above.score)  # a demoted claim shows no more than the one it now follows
         return ranked
@@ -303,6 +308,16 @@ class Matcher:
         s.phrasings = [p for p in data.get("phrasings", []) if p != s.statement]
         fields = [s.statement, *s.phrasings]
         return predicates.states([stem(t) for t in toks], [predicates.predicate(f, self.role_index) for f in fields if f])
+
+    def unnamed_person(self, s: Scored, toks: list[str]) -> str:
+        """A person the claim says did it (or, with no doer, underwent it) whom the gazetteer does not know and
+        the message does not name ('' if none): the main-actor rule for names outside the gazetteer."""
+        people = s.roles.doers or s.roles.targets
+        words = set(toks)
+        for name in people:
+            if not self.role_index.kind_of(name) and actors.looks_like_person(name) and not actors.names_unknown(name, words):
+                return name
+        return ""
 
     def corroborated(self, s: Scored, message: actors.Roles, toks: list[str]) -> bool:
         """Whether the message says the claim's doer did the claim's act: a doer in common (as states:
@@ -322,7 +337,9 @@ class Matcher:
         # searched by its state's name. Only a doer: "London today!" or "most French thing ever" name no actor
         # of a claim, and searching "United Kingdom" or "France" for them moves CLEF candidates for nothing.
         states = [st for st in self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
-                  if st in message_roles.doers]
+                  if st in message_roles.doers or self.role_index.state(st) in message_roles.doers]
+        if states and not predicates.head(cleaned, self.role_index):
+            states = []  # a doer read from a verbless line ("London today!") is too weak to search by
         extra = tuple(normalize.content_tokens(normalize.tokens(" ".join(states))))
         ranked, toks = self.rank(text, max(limit, CANDIDATES), cleaned=cleaned, also_search=extra)
         ranked = self.apply_roles(ranked, message_roles)[:max(limit, 1)]
@@ -351,6 +368,9 @@ class Matcher:
                             else f"message does not name {top.main_actor}")
         if top.conflict:
             return decision("related", top.conflict)
+        unnamed = self.unnamed_person(top, toks)
+        if unnamed:
+            return decision("related", f"message does not name {unnamed}")
         if not self.states_predicate(top, toks):
             return decision("related", "message shares the claim's topic but does not state its predicate")
         swapped = predicates.substitution(text, top.statement, top.phrasings, self.role_index)

@@ -74,6 +74,7 @@ for _i, _words in enumerate(_GROUPS):
 
 _EXISTS = frozenset("taking take takes took place happening happens happened exists exist existed occurred occurring "
                     "occurs real true going".split())
+SHORT_MESSAGE = 7  # content words: a message this short that restates a claim but for one word states another
 _IMAGES = frozenset("photo photos image images picture pictures video videos footage clip screenshot map".split())
 _REPORTS = frozenset("story claim claims report reports idea notion rumour rumor allegation allegations news theory".split())
 _COPULA_SKIP = frozenset("not no never only so very a an the just really actually".split())
@@ -100,19 +101,17 @@ def predicate(text: str, index: actors.RoleIndex | None = None) -> set[str]:
     toks = actors.fold_tokens(raw)
     if len(toks) > 1 and toks[0] in _IMAGES and toks[1] in actors.REPORTING:
         return set()
-    if len(toks) > 2 and "that" in toks[1:4] and toks[1 + (toks[0] in ("the", "a"))] in _REPORTS:
+    if len(toks) > 2 and "that" in toks[1:4] and toks[int(toks[0] in ("the", "a"))] in _REPORTS:
         # "The story that Russia offered bounties ... is a hoax": what is asserted comes after the last "is"
         last = max((i for i, t in enumerate(toks) if t in ("is", "was", "are", "were")), default=None)
         if last is not None:
             return keys(stem(t) for t in toks[last + 1:] if t.isalnum() and t not in normalize.STOPWORDS
                         and t not in _COPULA_SKIP)
     covered: set[int] = set()
-    start = 0
     if index is not None:
-        mentions = index.mentions(raw, toks)
-        covered = {i for s, e, _ in mentions for i in range(s, e)}
-        start = actors.clause_start(toks, mentions)
-    verb = next((i for i in range(start + 1, len(toks)) if i not in covered and actors.is_verb(toks[i])), None)
+        covered = {i for s, e, _ in index.mentions(raw, toks) for i in range(s, e)}
+    # From the first verb on, reporting verbs included: "An advisory warned Africans ..." asserts a warning.
+    verb = next((i for i in range(1, len(toks)) if i not in covered and _verb(toks[i])), None)
     if verb is None:
         return set()
     words = [t for i, t in enumerate(toks[verb:], verb) if i not in covered and t.isalnum()
@@ -120,6 +119,11 @@ def predicate(text: str, index: actors.RoleIndex | None = None) -> set[str]:
     if not words or set(words) <= _EXISTS:
         return set()  # "A large-scale killing of farmers is taking place": the subject is the claim
     return keys(stem(w) for w in words)
+
+
+def _verb(t: str) -> bool:
+    """A verb or its -s form ("damages", "cures")."""
+    return actors.is_verb(t) or (len(t) > 4 and t.endswith("s") and (actors.is_verb(t[:-1]) or actors.is_verb(t[:-2])))
 
 
 def states(message_stems: Iterable[str], predicates: Iterable[set[str]]) -> bool:
@@ -152,7 +156,9 @@ def _verbish(t: str) -> bool:
 
 
 # Words a restatement adds or drops without changing the claim (negations, quantifiers, hedges).
-_FUNCTION = frozenset("""never always every all any anyone everyone nothing something really actually literally just even
+_FUNCTION = frozenset("""after before during since against between across within without toward towards upon among
+    least guess breaking watch look wow
+    never always every all any anyone everyone nothing something really actually literally just even
     about around almost nearly cannot can't wasn isn aren weren doesn didn don won ain shouldn couldn wouldn hasn haven
     hadn mr mrs ms dr st new old whole entire total totally completely one two three four five ten first last""".split())
 
@@ -178,11 +184,13 @@ def substitution(message: str, statement: str, other_fields: Iterable[str] = (),
     m_stems = keys(stem(t) for t in m_toks)
     m_only = [(i, t) for i, t in enumerate(m_toks) if _content(t) and not keys([stem(t)]) & c_all]
     c_only = [(i, t) for i, t in enumerate(c_toks) if _content(t) and not keys([stem(t)]) & m_stems]
-    if len(m_only) != 1 or not 1 <= len(c_only) <= 3:
-        return ""
+    if sum(_content(t) for t in m_toks) > SHORT_MESSAGE:
+        return ""  # a long message says more than one thing; the swap test is for restatements
+    if not 1 <= len(m_only) <= 2 or not 1 <= len(c_only) <= 3 or m_only[-1][0] - m_only[0][0] > 1:
+        return ""  # one word, or two in a row ("the common cold")
     if any(_verbish(t) for _, t in m_only + c_only):
         return ""
-    (mi, mw), = m_only
+    mi, mw = m_only[0][0], " ".join(t for _, t in m_only)
     c_words = [t for _, t in c_only]
     if any(w in mw or mw in w for w in c_words) or mw == "".join(w[0] for w in c_toks if w)[:len(mw)] \
             or any(mw == "".join(w[0] for w in c_toks[i:i + len(mw)] if w) for i in range(len(c_toks))):
