@@ -307,7 +307,9 @@ def clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
     start = 0
     for i, t in enumerate(toks):
         low = t.casefold()
-        cut = t in (":", "|", "—", "–") or (low in REPORTING and i not in covered)
+        if "," in toks[max(0, i - 3):i]:
+            continue  # "X endorsed Y, saying ...", "..., officials say": the main clause came first
+        cut = t in (":", "|", "—", "–") or (low in REPORTING and i not in covered and not low.endswith("ing"))
         if cut and any(s > i for s, _, _ in mentions):
             start = i + 1
             if start < len(toks) and toks[start].casefold() == "that":
@@ -498,9 +500,12 @@ _NOT_PERSON = frozenset("""war navy army forum reserve union party bank company 
 
 
 def looks_like_person(name: str) -> bool:
-    """A name outside the gazetteer that reads as a person's: two or three words, none an institution's word."""
+    """A name outside the gazetteer that reads as a person's: two or three words, none an institution's word,
+    or someone's kin ("Barack Obama's father")."""
     words = name.casefold().replace("'s", " ").split()
-    return 2 <= len(words) <= 3 and not any(w in _NOT_PERSON or w in _KIN for w in words)
+    if words and words[-1] in _KIN:
+        return True
+    return 2 <= len(words) <= 3 and not any(w in _NOT_PERSON for w in words)
 
 
 def names_unknown(name: str, words: set[str]) -> bool:

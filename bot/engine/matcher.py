@@ -275,19 +275,24 @@ class Matcher:
         return {r[0]: actors.Roles.from_dict(json.loads(r[1] or "{}")) for r in self.conn.execute(
             f"SELECT rowid, actors FROM claims WHERE rowid IN ({marks})", rowids)}
 
-    def apply_roles(self, ranked: list[Scored], message: actors.Roles) -> list[Scored]:
+    def apply_roles(self, ranked: list[Scored], message: actors.Roles, toks: list[str] = ()) -> list[Scored]:
         """When a candidate on topic (at least `related`) has the message's doer, candidates whose actors contradict the message go
         below the others, in their order: "the Kremlin put a bounty" ranks the Russia claim above the Iran one.
         With no agreeing candidate the order stands (a contradicting claim may still be `related`, never `match`)."""
-        if not ranked or not message:
+        if not ranked:
             return ranked
         by_row = self.claim_roles([s.rowid for s in ranked])
         known = self.role_index.known
         agree = False
         demote: dict[int, bool] = {}
+        words = set(toks)
         for s in ranked:
             s.roles = by_row.get(s.rowid, actors.Roles())
-            s.conflict = actors.conflict(message, s.roles, self.role_index)
+            said = message
+            if not said.doers:  # "keanu reeves endorsed joe biden": a lower-case name is still the claim's doer
+                named = tuple(d for d in s.roles.doers if not self.role_index.kind_of(d) and actors.names_unknown(d, words))
+                said = actors.Roles(named, said.targets, said.places) if named else said
+            s.conflict = actors.conflict(said, s.roles, self.role_index)
             # The order moves only on actors of the gazetteer: names read from capitals are evidence enough to
             # refuse a match, not to rerank (a tweet's "#BlackHistoryMonth" is no doer).
             demote[s.rowid] = bool(s.conflict) and bool(actors.conflict(known(message), known(s.roles), self.role_index))
@@ -342,7 +347,7 @@ class Matcher:
             states = []  # a doer read from a verbless line ("London today!") is too weak to search by
         extra = tuple(normalize.content_tokens(normalize.tokens(" ".join(states))))
         ranked, toks = self.rank(text, max(limit, CANDIDATES), cleaned=cleaned, also_search=extra)
-        ranked = self.apply_roles(ranked, message_roles)[:max(limit, 1)]
+        ranked = self.apply_roles(ranked, message_roles, toks)[:max(limit, 1)]
         actors_named = self.message_actors(toks, cleaned)
         if not ranked:
             return Decision("none", [], "no candidate shares a word with the message", actors_named, 0.0, message_roles)
