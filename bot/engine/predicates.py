@@ -157,7 +157,7 @@ def _verbish(t: str) -> bool:
 
 # Words a restatement adds or drops without changing the claim (negations, quantifiers, hedges).
 _FUNCTION = frozenset("""after before during since against between across within without toward towards upon among
-    least guess breaking watch look wow
+    least guess breaking watch look wow right soon now today yesterday tonight
     never always every all any anyone everyone nothing something really actually literally just even
     about around almost nearly cannot can't wasn isn aren weren doesn didn don won ain shouldn couldn wouldn hasn haven
     hadn mr mrs ms dr st new old whole entire total totally completely one two three four five ten first last""".split())
@@ -196,8 +196,21 @@ def substitution(message: str, statement: str, other_fields: Iterable[str] = (),
             or any(mw == "".join(w[0] for w in c_toks[i:i + len(mw)] if w) for i in range(len(c_toks))):
         return ""  # an abbreviation, a shortening or a compound ("Fed", "DST", "megadoses"), not another thing
     side = mi > m_verb
-    same_side = [t for i, t in c_only if (i > c_verb) == side]
-    return f"{mw} instead of {' '.join(same_side)}" if same_side else ""
+    same_side = [(i, t) for i, t in c_only if (i > c_verb) == side]
+    # The swapped words must stand in the same place: the same word before or after them ("cures cancer" /
+    # "cures COVID-19", "the flu vaccine" / "the MMR vaccine"); a paraphrase rewords around them instead.
+    m_left, m_right = _key_at(m_toks, m_only[0][0], -1), _key_at(m_toks, m_only[-1][0], 1)
+    aligned = [t for i, t in same_side if (m_left and m_left & _key_at(c_toks, i, -1)) or (m_right and m_right & _key_at(c_toks, i, 1))]
+    return f"{mw} instead of {' '.join(aligned)}" if aligned else ""
+
+
+def _key_at(toks: list[str], i: int, step: int) -> set[str]:
+    """The keys of the next word from `i` in direction `step`, past stop words and numbers ("a cure for
+    COVID-19" puts "cure" before "covid"); none past an actor or the end (no evidence of a place)."""
+    i += step
+    while 0 <= i < len(toks) and toks[i] and (toks[i] in normalize.STOPWORDS or any(c.isdigit() for c in toks[i])):
+        i += step
+    return keys([stem(toks[i])]) if 0 <= i < len(toks) and toks[i] else set()
 
 
 def head(text: str, index: actors.RoleIndex | None = None) -> set[str]:
