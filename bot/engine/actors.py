@@ -320,6 +320,10 @@ def clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
 _TITLES = frozenset("""president vice former late pope king queen prince princess general gen dr mr mrs ms sir senator sen
     rep representative governor gov mayor minister prime chancellor secretary ayatollah supreme leader actor actress singer
     rapper star musician presenter host comedian billionaire ceo founder chairman judge justice lord lady saint st""".split())
+# After "X's", the words that make X the actor: its agents and arms ("Russia's GRU", "Tehran's missiles").
+_AGENTS = frozenset("""military army navy forces force troops soldiers spies spy agents agent intelligence government regime
+    administration officials president leader leaders police militia militias proxies guards missile missiles drones drone
+    jets jet warplane warplanes buk rockets hackers trolls own state agency diplomats embassy ministry""".split())
 _KIN = frozenset("father mother son daughter wife husband brother sister family parents grandfather grandmother uncle aunt "
                  "nephew niece cousin".split())
 UNKNOWN = "name"  # the kind of a person or group named in a text but not in the gazetteer
@@ -408,7 +412,10 @@ def roles_of(toks: list[str], index: RoleIndex, vocab: Container[str] | None = (
     passive = verb is not None and toks[verb] in _BE and any(is_verb(t) and t not in _AUX for t in toks[verb + 1:verb + 3])
     doers, targets, places = set(), set(), set()
     subjects = set()
+    starts = {m[0] for m in mentions}
     for s, e, name in mentions:
+        if e + 1 < len(toks) and toks[e] in ("'s", "’s") and toks[e + 1] not in _AGENTS and (e + 1) not in starts:
+            continue  # "Trump's rally traffic", "Obama's birthplace": an owner, not an actor of the claim
         j = s - 1
         while j >= start and toks[j].casefold() in _DETERMINERS:
             j -= 1

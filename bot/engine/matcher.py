@@ -35,7 +35,8 @@ AGREE_BM25_REL = 0.6  # a candidate with the message's doer and this share of th
 # The match threshold when the message names the claim's doer and verb (Matcher.corroborated): the actors and
 # the predicate are evidence the lexical confidence does not see.
 CORROBORATED_MATCH = 0.75
-CORROBORATED_SHARED = 3  # content words in common, at least (the doer's name and one more word are a topic)
+RESTATED_MATCH = 0.80  # ... and when a claim with no doer is restated part by part (predicates.restates)
+CORROBORATED_SHARED = 2  # content words in common besides the agreed doer, at least
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -324,15 +325,17 @@ class Matcher:
                 return name
         return ""
 
-    def corroborated(self, s: Scored, message: actors.Roles, toks: list[str]) -> bool:
+    def corroborated(self, s: Scored, message: actors.Roles, toks: list[str], by_metonym: bool = False) -> bool:
         """Whether the message says the claim's doer did the claim's act: a doer in common (as states:
         "the Kremlin" is Russia) and the claim's main verb or a close paraphrase of it ("offered a bounty"
         for "paid")."""
-        if s.shared < CORROBORATED_SHARED or not any(
-                actors.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers):
-            return False
-        verb = predicates.head(s.statement, self.role_index)
+        if not self.doer_agrees(s, message) or s.shared < CORROBORATED_SHARED + (not by_metonym):
+            return False  # the doer's own name, when the message uses it, is one of the shared words
+        verb = predicates.verbs(s.statement, self.role_index)
         return bool(verb & predicates.keys(stem(t) for t in toks))
+
+    def doer_agrees(self, s: Scored, message: actors.Roles) -> bool:
+        return any(actors.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers)
 
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
@@ -383,8 +386,11 @@ class Matcher:
             return decision("related", f"message states another claim ({swapped})")
         if conf >= self.model.match_threshold:
             return decision("match", f"confidence {conf:.2f} at or above the match threshold")
-        if conf >= CORROBORATED_MATCH and self.corroborated(top, message_roles, toks):
+        if conf >= CORROBORATED_MATCH and self.corroborated(top, message_roles, toks, bool(states)):
             return decision("match", f"confidence {conf:.2f}, and the message names the claim's doer and verb")
+        if conf >= RESTATED_MATCH and (not top.roles.doers or self.doer_agrees(top, message_roles)) \
+                and predicates.restates(text, top.statement, self.role_index):
+            return decision("match", f"confidence {conf:.2f}, and the message restates the claim's subject, verb and object")
         return decision("related", f"confidence {conf:.2f} below the match threshold")
 
 

@@ -37,7 +37,7 @@ _GROUPS = [
     "supply supplied supplies provide provided providing deliver delivered gave give",
     "die died dies dead death passed",
     "arrest arrested arresting detain detained jail jailed custody indicted raid raided",
-    "rig rigged rigging steal stole stolen switch switched flip flipped fraud manipulate manipulated tamper tampered",
+    "rig rigged rigging steal stole stolen switch switched flip flipped fraud manipulate manipulated tamper tampered change changed",
     "hack hacked hacking hackers breach breached",
     "ban bans banned banning outlaw outlawed prohibit prohibited scrap scrapping abolish abolished",
     "replace replaced replacing double lookalike clone impostor",
@@ -49,7 +49,7 @@ _GROUPS = [
     "hide hid hidden cover covered secret secretly conceal concealed",
     "vote votes voting endorse endorsed backing backs",
     # nouns a paraphrase swaps freely
-    "soldiers soldier troops troop forces army military servicemen",
+    "soldiers soldier troops troop forces army military servicemen defence defense",
     "virus coronavirus covid corona pandemic sars",
     "home house mansion residence",
     "place spot location",
@@ -59,7 +59,7 @@ _GROUPS = [
     "years decades decade year",
     "vaccine vaccines jab jabs shot shots vaccination vaccinations vaccinated inoculation",
     "missile missiles rocket rockets",
-    "plane planes jet jets airliner aircraft flight warplane bomber",
+    "plane planes jet jets airliner aircraft flight warplane bomber airstrike airstrikes",
     "money cash dollars dollar billion million funds",
     "media press journalists reporters news",
     "dead died death killed dies",
@@ -191,6 +191,8 @@ def substitution(message: str, statement: str, other_fields: Iterable[str] = (),
     if any(_verbish(t) for _, t in m_only + c_only):
         return ""
     mi, mw = m_only[0][0], " ".join(t for _, t in m_only)
+    if mi > 0 and m_toks[mi - 1] == "to":
+        return ""  # "... to blackmail Europe": a purpose added, not a thing swapped
     c_words = [t for _, t in c_only]
     if any(w in mw or mw in w for w in c_words) or mw == "".join(w[0] for w in c_toks if w)[:len(mw)] \
             or any(mw == "".join(w[0] for w in c_toks[i:i + len(mw)] if w) for i in range(len(c_toks))):
@@ -229,3 +231,31 @@ def head(text: str, index: actors.RoleIndex | None = None) -> set[str]:
         if i not in covered and actors.is_verb(t) and t not in _NOT_PREDICATE and t not in actors.REPORTING:
             return keys([stem(t)])
     return set()
+
+
+def restates(message: str, statement: str, index: actors.RoleIndex | None = None) -> bool:
+    """Whether the message restates the statement part by part: its main verb (or a close paraphrase), at
+    least half of the words before the verb (what the claim is about) and at least half of the first words
+    after it (what it says of it). "We only use 10 percent of our brains" restates "Humans only use 10
+    percent of their brains"; "I only use 10 percent of my phone storage" does not (no "brains")."""
+    c_toks, c_verb = _words(statement, index)
+    if c_verb is None:
+        return False
+    verb_keys = keys([stem(c_toks[c_verb])])
+    mine = keys(stem(t) for t in _words(message, index)[0] if t)
+    if not verb_keys & mine:
+        return False
+
+    def half(words: list[str]) -> bool:
+        words = [w for w in words if w and _content(w)]
+        return not words or 2 * sum(bool(keys([stem(w)]) & mine) for w in words) >= len(words)
+
+    return half(c_toks[:c_verb]) and half(c_toks[c_verb + 1:c_verb + 5])
+
+
+def verbs(text: str, index: actors.RoleIndex | None = None) -> set[str]:
+    """The keys of every verb of the text but auxiliaries ("fired", "hit" in "Ukraine fired the missile that
+    hit Kramatorsk station")."""
+    toks, _ = _words(text, index)
+    return keys(stem(t) for i, t in enumerate(toks) if i and t and t not in _NOT_PREDICATE
+                and (actors.is_verb(t) or (_verb(t) and toks[i - 1] not in normalize.STOPWORDS)))  # "of votes" is a noun
