@@ -320,6 +320,7 @@ def clause_start(toks: list[str], mentions: list[tuple[int, int, str]]) -> int:
 _TITLES = frozenset("""president vice former late pope king queen prince princess general gen dr mr mrs ms sir senator sen
     rep representative governor gov mayor minister prime chancellor secretary ayatollah supreme leader actor actress singer
     rapper star musician presenter host comedian billionaire ceo founder chairman judge justice lord lady saint st""".split())
+TITLES = _TITLES
 # After "X's", the words that make X the actor: its agents and arms ("Russia's GRU", "Tehran's missiles").
 _AGENTS = frozenset("""military army navy forces force troops soldiers spies spy agents agent intelligence government regime
     administration officials president leader leaders police militia militias proxies guards missile missiles drones drone
@@ -414,8 +415,9 @@ def roles_of(toks: list[str], index: RoleIndex, vocab: Container[str] | None = (
     subjects = set()
     starts = {m[0] for m in mentions}
     for s, e, name in mentions:
-        if e + 1 < len(toks) and toks[e] in ("'s", "’s") and toks[e + 1] not in _AGENTS and (e + 1) not in starts:
-            continue  # "Trump's rally traffic", "Obama's birthplace": an owner, not an actor of the claim
+        if (e + 1 < len(toks) and toks[e] in ("'s", "’s") and toks[e + 1] not in _AGENTS and (e + 1) not in starts
+                and (verb is None or s < verb)):
+            continue  # "Trump's rally traffic made ...": an owner in the subject, not the doer ("shot down X's plane": target)
         j = s - 1
         while j >= start and toks[j].casefold() in _DETERMINERS:
             j -= 1
@@ -489,7 +491,12 @@ def conflict(message: Roles, claim: Roles, index: RoleIndex) -> str:
         return f"message says {', '.join(message.doers)} did it, the claim {', '.join(claim.doers)}"
     if not claim.doers and not message.doers and clash(message.targets, claim.targets):
         return f"message is about {', '.join(message.targets)}, the claim about {', '.join(claim.targets)}"
-    if claim.doers and overlap(message.doers, claim.doers) and clash(message.targets, claim.targets):
+    known = lambda names: tuple(n for n in names if index.kind_of(n))  # noqa: E731
+    if claim.doers and overlap(message.doers, claim.doers) and (
+            clash(message.targets, claim.targets)
+            or (known(message.targets) and known(claim.targets) and not overlap(known(message.targets), claim.targets))):
+        # the same doer acting on someone else: any two actors of the gazetteer differ ("Azerbaijan Airlines'
+        # plane" is not "Prigozhin's plane")
         return f"message names {', '.join(message.targets)} as the target, the claim {', '.join(claim.targets)}"
     countries = lambda names: tuple(n for n in names if index.kind_of(n) == "country")  # noqa: E731
     if clash(countries(message.places), countries(claim.places)) and not overlap(message.places, everyone):

@@ -193,6 +193,8 @@ def substitution(message: str, statement: str, other_fields: Iterable[str] = (),
     mi, mw = m_only[0][0], " ".join(t for _, t in m_only)
     if mi > 0 and m_toks[mi - 1] == "to":
         return ""  # "... to blackmail Europe": a purpose added, not a thing swapped
+    if any(w in actors.TITLES for w in mw.split() + [t for _, t in c_only]):
+        return ""  # "child star Miranda Cosgrove" / "actress Miranda Cosgrove": a description of the same person
     c_words = [t for _, t in c_only]
     if any(w in mw or mw in w for w in c_words) or mw == "".join(w[0] for w in c_toks if w)[:len(mw)] \
             or any(mw == "".join(w[0] for w in c_toks[i:i + len(mw)] if w) for i in range(len(c_toks))):
