@@ -56,6 +56,7 @@ _GROUPS = [
     "tower towers mast masts antenna antennas network networks",
     "children child kids kid",
     "people person persons anyone everyone everybody somebody someone civilians citizens",
+    "humans human people we you us everyone",
     "years decades decade year",
     "vaccine vaccines jab jabs shot shots vaccination vaccinations vaccinated inoculation",
     "missile missiles rocket rockets",
@@ -114,9 +115,10 @@ def predicate(text: str, index: actors.RoleIndex | None = None) -> set[str]:
     verb = next((i for i in range(1, len(toks)) if i not in covered and _verb(toks[i])), None)
     if verb is None:
         return set()
-    words = [t for i, t in enumerate(toks[verb:], verb) if i not in covered and t.isalnum()
-             and t not in normalize.STOPWORDS and t not in _NOT_PREDICATE and t not in _COPULA_SKIP]
-    if not words or set(words) <= _EXISTS:
+    at = [i for i in range(verb, len(toks)) if i not in covered and toks[i].isalnum()
+          and toks[i] not in normalize.STOPWORDS and toks[i] not in _NOT_PREDICATE and toks[i] not in _COPULA_SKIP]
+    words = [toks[i] for i in at]
+    if not words or all(toks[i] in _EXISTS or raw[i][:1].isupper() for i in at):
         return set()  # "A large-scale killing of farmers is taking place": the subject is the claim
     return keys(stem(w) for w in words)
 
