@@ -491,12 +491,7 @@ def conflict(message: Roles, claim: Roles, index: RoleIndex) -> str:
         return f"message says {', '.join(message.doers)} did it, the claim {', '.join(claim.doers)}"
     if not claim.doers and not message.doers and clash(message.targets, claim.targets):
         return f"message is about {', '.join(message.targets)}, the claim about {', '.join(claim.targets)}"
-    known = lambda names: tuple(n for n in names if index.kind_of(n))  # noqa: E731
-    if claim.doers and overlap(message.doers, claim.doers) and (
-            clash(message.targets, claim.targets)
-            or (known(message.targets) and known(claim.targets) and not overlap(known(message.targets), claim.targets))):
-        # the same doer acting on someone else: any two actors of the gazetteer differ ("Azerbaijan Airlines'
-        # plane" is not "Prigozhin's plane")
+    if claim.doers and overlap(message.doers, claim.doers) and clash(message.targets, claim.targets):
         return f"message names {', '.join(message.targets)} as the target, the claim {', '.join(claim.targets)}"
     countries = lambda names: tuple(n for n in names if index.kind_of(n) == "country")  # noqa: E731
     if clash(countries(message.places), countries(claim.places)) and not overlap(message.places, everyone):

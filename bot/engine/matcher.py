@@ -282,12 +282,14 @@ class Matcher:
         With no agreeing candidate the order stands (a contradicting claim may still be `related`, never `match`)."""
         if not ranked:
             return ranked
-        by_row = self.claim_roles([s.rowid for s in ranked])
+        # A message naming no actor reorders nothing: only the best candidate's roles serve the decision.
+        candidates = ranked if any(message) else ranked[:1]
+        by_row = self.claim_roles([s.rowid for s in candidates])
         known = self.role_index.known
         agree = False
         demote: dict[int, bool] = {}
         words = set(toks)
-        for s in ranked:
+        for s in candidates:
             s.roles = by_row.get(s.rowid, actors.Roles())
             said = message
             if not said.doers:  # "keanu reeves endorsed joe biden": a lower-case name is still the claim's doer

@@ -238,9 +238,9 @@ def head(text: str, index: actors.RoleIndex | None = None) -> set[str]:
 
 
 def restates(message: str, statement: str, index: actors.RoleIndex | None = None) -> bool:
-    """Whether the message restates the statement part by part: its main verb (or a close paraphrase), at
-    least half of the words before the verb (what the claim is about) and at least half of the first words
-    after it (what it says of it). "We only use 10 percent of our brains" restates "Humans only use 10
+    """Whether the message restates the statement part by part: its main verb (or a close paraphrase), most
+    of the words before the verb (what the claim is about) and most of the first words after it (what it
+    says of it). "We only use 10 percent of our brains" restates "Humans only use 10
     percent of their brains"; "I only use 10 percent of my phone storage" does not (no "brains")."""
     c_toks, c_verb = _words(statement, index)
     if c_verb is None:
@@ -250,11 +250,12 @@ def restates(message: str, statement: str, index: actors.RoleIndex | None = None
     if not verb_keys & mine:
         return False
 
-    def half(words: list[str]) -> bool:
+    def most(words: list[str]) -> bool:
         words = [w for w in words if w and _content(w)]
-        return not words or 2 * sum(bool(keys([stem(w)]) & mine) for w in words) >= len(words)
+        return not words or 2 * sum(bool(keys([stem(w)]) & mine) for w in words) > len(words)
 
-    return half(c_toks[:c_verb]) and half(c_toks[c_verb + 1:c_verb + 5])
+    after = [w for w in c_toks[c_verb + 1:] if w and _content(w)][:4]
+    return most(c_toks[:c_verb]) and most(after)
 
 
 def verbs(text: str, index: actors.RoleIndex | None = None) -> set[str]:
