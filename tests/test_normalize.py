@@ -111,3 +111,9 @@ def test_clean_removes_every_format_character_in_unicode():
     assert len(fmt) > 150
     bad = [f"U+{ord(ch):04X}" for ch in fmt if clean(f"vac{ch}cine") != "vaccine"]
     assert bad == []
+
+
+def test_words_spelled_letter_by_letter_are_joined():
+    assert tokens("I r a n paid b o u n t i e s") == ["iran", "paid", "bounties"]
+    assert tokens("R.u.s.s.i.a paid K.a.m.a.l.a") == ["russia", "paid", "kamala"]
+    assert tokens("the U.S. and I am a fan") == ["the", "u", "s", "and", "i", "am", "a", "fan"]  # two letters stay

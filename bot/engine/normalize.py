@@ -57,10 +57,17 @@ STOPWORDS = frozenset(
 )
 
 
+# A word spelled out letter by letter to dodge matching: "I r a n", "R.u.s.s.i.a", "b-o-u-n-t-y" (three letters
+# or more, one separator between each; "U.S." has two and stays).
+_SPELLED_RE = re.compile(r"(?<![^\W_])(?:[^\W\d_][ .·*-]){2,}[^\W\d_](?![^\W_])")
+
+
 def clean(text: str) -> str:
-    """NFKC, invisible characters removed, URLs removed, hashtags split into words. Case is kept."""
+    """NFKC, invisible characters removed, letter-by-letter spellings joined, URLs removed, hashtags split into
+    words. Case is kept."""
     text = unicodedata.normalize("NFKC", text or "")
     text = text.translate(_INVISIBLE)
+    text = _SPELLED_RE.sub(lambda m: re.sub(r"[ .·*-]", "", m.group(0)), text)
     text = strip_urls(text)
     text = _MEDIA_LINK_RE.sub(" ", text)
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
