@@ -117,3 +117,9 @@ def test_words_spelled_letter_by_letter_are_joined():
     assert tokens("I r a n paid b o u n t i e s") == ["iran", "paid", "bounties"]
     assert tokens("R.u.s.s.i.a paid K.a.m.a.l.a") == ["russia", "paid", "kamala"]
     assert tokens("the U.S. and I am a fan") == ["the", "u", "s", "and", "i", "am", "a", "fan"]  # two letters stay
+
+
+def test_accents_on_latin_letters_do_not_hide_a_word():
+    assert tokens("Pôpé Fráncîs endorsed Bèrnîë") == ["pope", "francis", "endorsed", "bernie"]
+    assert tokens("Élysée") == ["elysee"]
+    assert tokens("Путин") == ["путин"]  # another script is left alone

@@ -85,6 +85,12 @@ def _fold_token(token: str, vocab: Container[str] | None) -> str:
         # words contain letters with no Latin twin and are left alone.
         if any("a" <= ch <= "z" for ch in letters) or all(ch in _CONFUSABLE for ch in letters):
             token = token.translate(_HOMOGLYPHS)
+    if not token.isascii():
+        # Latin letters with accents, as written or piled on to dodge matching ("Pôpé Fráncîs"), compare
+        # without them; other scripts are left alone.
+        plain = "".join(ch for ch in unicodedata.normalize("NFD", token) if not unicodedata.combining(ch))
+        if plain.isascii():
+            token = plain
     if any(ch.isdigit() or ch in "@$!" for ch in token) and any(ch.isalpha() for ch in token):
         decoded = token.translate(_LEET)
         if decoded.isalpha() and (vocab is None or (decoded in vocab and token not in vocab)):
