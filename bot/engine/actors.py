@@ -336,8 +336,8 @@ def _capitalised(t: str) -> bool:
 
 def _title_case(toks: list[str]) -> bool:
     """A headline in Title Case ("Iran Paid Taliban To Kill American Troops"): capitals say nothing of names."""
-    words = [t for t in toks[1:] if t.isalpha() and len(t) > 3]
-    return len(words) >= 4 and sum(t[:1].isupper() for t in words) >= 0.75 * len(words)
+    # Capitalised verbs and function words give it away ("Paid", "To", "Kill"); names are capitalised anyway.
+    return sum(t[:1].isupper() and (t.casefold() in normalize.STOPWORDS or is_verb(t.casefold())) for t in toks[1:]) >= 2
 
 
 def all_mentions(toks: list[str], low: list[str], index: RoleIndex) -> list[tuple[int, int, str]]:
@@ -356,17 +356,19 @@ def all_mentions(toks: list[str], low: list[str], index: RoleIndex) -> list[tupl
             out.append(at[i])
             i = at[i][1]
             continue
-        if not _capitalised(toks[i]) or low[i] in normalize.STOPWORDS:
+        if not _capitalised(toks[i]) or low[i] in normalize.STOPWORDS or low[i] in REPORTING:
             i += 1
             continue
         j = i
-        while j < len(toks) and _capitalised(toks[j]) and j not in covered and (j == i or low[j] not in normalize.STOPWORDS):
+        while (j < len(toks) and _capitalised(toks[j]) and j not in covered
+               and (j == i or (low[j] not in normalize.STOPWORDS and low[j] not in REPORTING))):
             j += 1
-        run = [t for t in toks[i:j] if low[toks.index(t, i)] not in _TITLES] if j > i else []
+        # Names as folded words, title-cased: "Nоrd Strеаm" with Cyrillic look-alikes is "Nord Stream".
+        run = [low[k].title() for k in range(i, j) if low[k] not in _TITLES]
         if j in at and run and index.kind_of(at[j][2]) in ("person", "country"):
             # "Denzel Washington", "Michelle Obama": a first name before a known name or place
             s, e, _ = at[j]
-            out.append((i, e, " ".join(toks[i:e])))
+            out.append((i, e, " ".join(low[k].title() for k in range(i, e))))
             i = e
             continue
         if run and (len(run) >= 2 or (i > 0 and toks[i - 1] not in (":", "|"))):
@@ -469,10 +471,19 @@ def conflict(message: Roles, claim: Roles, index: RoleIndex) -> str:
     claim's actors in another role ("the Taliban killed Iranians" against "Iran paid the Taliban"):
     "Putin ordered it" does not contradict "Russia ordered it"."""
 
+    def weak(n: str) -> bool:  # one capitalised word the gazetteer does not know ("Buk", "Christmas"): no evidence
+        return not index.kind_of(n) and len(n.split()) < 2
+
+    message = Roles(*(tuple(n for n in names if not weak(n)) for names in message))
+    claim = Roles(*(tuple(n for n in names if not weak(n)) for names in claim))
+
     def kind(n: str) -> str:
         return index.kind_of(n) or UNKNOWN
 
     def comparable(a: str, b: str) -> bool:
+        kin = [n for n in (a, b) if "'s " in n]
+        if kin:  # "Obama's father" is compared with Obama only
+            return all(any(same_actor(n.split("'s ")[0], other, index) for other in (a, b) if other != n) for n in kin)
         ka, kb = kind(a), kind(b)
         if UNKNOWN in (ka, kb):  # names read from capitals: only two people's names are compared
             return all(k == "person" or (k == UNKNOWN and looks_like_person(n)) for k, n in ((ka, a), (kb, b)))

@@ -193,6 +193,8 @@ def substitution(message: str, statement: str, other_fields: Iterable[str] = (),
     if any(_verbish(t) for _, t in m_only + c_only):
         return ""
     mi, mw = m_only[0][0], " ".join(t for _, t in m_only)
+    if index is not None and any(w.upper() in index.by_first for w in mw.split() if len(w) <= 4):
+        return ""  # "isi" for ISI: an actor written in lower case, not another thing
     if mi > 0 and m_toks[mi - 1] == "to":
         return ""  # "... to blackmail Europe": a purpose added, not a thing swapped
     if any(w in actors.TITLES for w in mw.split() + [t for _, t in c_only]):

@@ -41,9 +41,11 @@ def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = No
     if curated or people is None or claim.get("entities"):
         return curated
     first = people.first_named(claim["statement"], toks)
-    if roles is None or index is None or first in roles.doers or first in roles.targets or not (roles.doers or roles.targets):
+    if roles is None or index is None or first in roles.doers or not (roles.doers or roles.targets):
         return first
-    return next((n for n in (*roles.doers, *roles.targets) if index.kind_of(n) == "person"), "")
+    if roles.doers:  # someone else did it ("Taylor Swift is a Pentagon psyop to help Joe Biden win"): roles decide
+        return ""
+    return first if first in roles.targets else next((n for n in roles.targets if index.kind_of(n) == "person"), "")
 
 
 def claim_roles(claim: dict[str, Any], index: actors.RoleIndex | None) -> actors.Roles:
