@@ -348,7 +348,7 @@ class Matcher:
         # of a claim, and searching "United Kingdom" or "France" for them moves CLEF candidates for nothing.
         states = [st for st in self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
                   if st in message_roles.doers or self.role_index.state(st) in message_roles.doers]
-        if states and not predicates.head(cleaned, self.role_index):
+        if states and not any(actors.is_verb(t) for t in actors.fold_tokens(role_toks)[1:]):
             states = []  # a doer read from a verbless line ("London today!") is too weak to search by
         extra = tuple(normalize.content_tokens(normalize.tokens(" ".join(states))))
         ranked, toks = self.rank(text, max(limit, CANDIDATES), cleaned=cleaned, also_search=extra)

@@ -31,7 +31,7 @@ _GROUPS = [
     "create created creating creation make made invent invented engineer engineered develop developed build built "
     "found founded manufacture manufactured design designed",
     "spread spreads spreading transmit transmits transmitted carry carries",
-    "blow blew blown sabotage sabotaged destroy destroyed bomb bombed explode exploded explosion blast",
+    "blow blew blown sabotage sabotaged destroy destroyed bomb bombed explode exploded explosion blast attack attacked",
     "shoot shot shooting downed hit struck strike",
     "send sent sending deploy deployed deploying dispatch dispatched",
     "supply supplied supplies provide provided providing deliver delivered gave give",
@@ -240,9 +240,9 @@ def head(text: str, index: actors.RoleIndex | None = None) -> set[str]:
 
 
 def restates(message: str, statement: str, index: actors.RoleIndex | None = None) -> bool:
-    """Whether the message restates the statement part by part: its main verb (or a close paraphrase), most
-    of the words before the verb (what the claim is about) and most of the first words after it (what it
-    says of it). "We only use 10 percent of our brains" restates "Humans only use 10
+    """Whether the message restates the statement part by part: its main verb (or a close paraphrase), half
+    the words before the verb (what the claim is about) and most of the first words after it (what it says
+    of it). "We only use 10 percent of our brains" restates "Humans only use 10
     percent of their brains"; "I only use 10 percent of my phone storage" does not (no "brains")."""
     c_toks, c_verb = _words(statement, index)
     if c_verb is None:
@@ -252,12 +252,18 @@ def restates(message: str, statement: str, index: actors.RoleIndex | None = None
     if not verb_keys & mine:
         return False
 
-    def most(words: list[str]) -> bool:
+    shortened = [k for k in mine if len(k) >= 4 and not k.startswith("#")]
+
+    def said(w: str) -> bool:  # by stem, paraphrase group or shortening ("hyper" for "hyperactive")
+        return bool(keys([stem(w)]) & mine) or any(w.startswith(k) for k in shortened)
+
+    def share(words: list[str], strict: bool) -> bool:
         words = [w for w in words if w and _content(w)]
-        return not words or 2 * sum(bool(keys([stem(w)]) & mine) for w in words) > len(words)
+        hits = 2 * sum(said(w) for w in words)
+        return not words or (hits > len(words) if strict else hits >= len(words))
 
     after = [w for w in c_toks[c_verb + 1:] if w and _content(w)][:4]
-    return most(c_toks[:c_verb]) and most(after)
+    return share(c_toks[:c_verb], strict=False) and share(after, strict=True)  # what is said of it counts most
 
 
 def verbs(text: str, index: actors.RoleIndex | None = None) -> set[str]:
@@ -265,4 +271,5 @@ def verbs(text: str, index: actors.RoleIndex | None = None) -> set[str]:
     hit Kramatorsk station")."""
     toks, _ = _words(text, index)
     return keys(stem(t) for i, t in enumerate(toks) if i and t and t not in _NOT_PREDICATE
-                and (actors.is_verb(t) or (_verb(t) and toks[i - 1] not in normalize.STOPWORDS)))  # "of votes" is a noun
+                and (actors.is_verb(t) or (_verb(t) and toks[i - 1] not in normalize.STOPWORDS)  # "of votes" is a noun
+                     or (t.endswith("ing") and (actors.is_verb(t[:-3]) or actors.is_verb(t[:-3] + "e")))))
