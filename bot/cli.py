@@ -31,8 +31,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; nothing built.", file=sys.stderr)
         return 1
+    for warning in kb.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    strict = [w for w in kb.warnings if "(status " in w]
+    if args.strict and strict:
+        print(f"{len(strict)} distorted phrasing(s) under true or mostly-true claims (--strict).", file=sys.stderr)
+        return 1
     print(f"{directory}: {len(kb.claims)} claims, {len(kb.ownership)} ownership notes, "
-          f"{len(kb.rsp)} perennial-source entries, {len(kb.gazetteer)} gazetteer entities: OK")
+          f"{len(kb.rsp)} perennial-source entries, {len(kb.gazetteer)} gazetteer entities: OK"
+          + (f" ({len(kb.warnings)} warning(s))" if kb.warnings else ""))
     # Not an error: a claim may be curated in English first; the list says what translators have left.
     for claim_id, codes in missing_languages(kb).items():
         print(f"{claim_id}: no phrasings in {', '.join(codes)}")
@@ -91,7 +98,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     report = parse_files(args.files)  # duplicates across files are reported, not inserted twice
     claims, skipped = report.claims, report.skipped
     t0 = time.perf_counter()
-    added, present = import_claims(args.db, claims, vectors=_settings().semantic)
+    try:
+        added, present = import_claims(args.db, claims, vectors=_settings().semantic)
+    except ValueError as exc:  # a database of an older schema: the message says how to rebuild it
+        print(f"import: {exc}", file=sys.stderr)
+        return 1
     for line in skipped:
         print(f"skipped: {line}", file=sys.stderr)
     print(f"imported {added} claim(s) into {args.db} in {time.perf_counter() - t0:.1f} s{_vector_note(Path(args.db))}; "
@@ -196,6 +207,8 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("knowledge", help="validate, build and import the claim database").add_subparsers(dest="action", required=True)
     v = k.add_parser("validate", help="check every knowledge file against the schema")
     v.add_argument("dir", nargs="?")
+    v.add_argument("--strict", action="store_true",
+                   help="fail on phrasings that distort a true or mostly-true claim (another doer, an over-claiming verb)")
     v.set_defaults(func=cmd_validate)
     a = k.add_parser("audit", help="list every claim's sources, quoted headlines and URLs for a source check")
     a.add_argument("dir", nargs="?")
@@ -228,7 +241,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start every adapter whose token is set; the console adapter when none is").set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="benchmarks (see BENCHMARKS.md)")
-    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune (BENCHMARKS.md)")
+    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune, decisions (BENCHMARKS.md)")
     be.add_argument("rest", nargs=argparse.REMAINDER)
     be.set_defaults(func=cmd_bench)
 

@@ -96,6 +96,7 @@ class CheckResult:
     outlet: OutletNote | None = None  # for the first link, if any
     link: dict[str, Any] | None = None  # extracted page fields, if a link was fetched
     reason: str = ""  # why the decision was taken (short, for logs and curators)
+    actors: dict[str, Any] | None = None  # {"message": roles, "claim": the top claim's roles}, roles by doer/target/place
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,4 +106,5 @@ class CheckResult:
             "outlet": asdict(self.outlet) if self.outlet else None,
             "link": self.link,
             "reason": self.reason,
+            "actors": self.actors,
         }

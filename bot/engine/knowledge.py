@@ -93,6 +93,7 @@ ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "kind": (ENTITY_KINDS, True),
     "aliases": ("strs?", False),
     "names": (("by-lang", "strs"), False),  # names in other languages, inflected forms included
+    "part_of": ("text", False),  # an agency's state (GRU -> Russia): actors are compared state to state
 }
 RSP_SPEC: dict[str, tuple[Any, bool]] = {  # what `build` reads from each outlets/rsp.yaml entry
     "name": ("text", True),
@@ -322,6 +323,21 @@ class Knowledge:
     gazetteer: list[dict[str, Any]] = field(default_factory=list)
     rsp: list[dict[str, Any]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # `file: message` lines a curator should read; nothing fails
+
+
+def distortion_warnings(kb: Knowledge) -> list[str]:
+    """Phrasings that distort their claim (another doer, an over-claiming verb: bot/engine/distortion.py);
+    under a `true` or `mostly-true` claim they would show a false statement as true."""
+    from bot.engine import distortion
+
+    index = distortion.gazetteer_index(kb.gazetteer)
+    out = []
+    for claim in kb.claims:
+        strict = " (status " + claim["status"] + ": make it its own claim, linked as related)" \
+            if claim.get("status") in distortion.STRICT_STATUSES else ""
+        out += [f"{claim.get('_file', claim['id'])}: phrasings: {w}{strict}" for w in distortion.distortions(claim, index)]
+    return out
 
 
 def _load_yaml(path: Path, problems: list[str], max_bytes: int = MAX_LIST_FILE_BYTES) -> Any:
@@ -407,6 +423,10 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         if path.exists():
             kb.files.append(path)
         setattr(kb, attr, _load_list(path, spec, problems))
+    names = {g.get("name") for g in kb.gazetteer}
+    for i, g in enumerate(kb.gazetteer):
+        if g.get("part_of") and g["part_of"] not in names:
+            problems.append(f"{root / 'entities.yaml'}: [{i}].part_of: {g['part_of']!r} is not an entity of the gazetteer")
     rsp_path = root / "outlets" / "rsp.yaml"
     if rsp_path.exists():
         kb.files.append(rsp_path)
@@ -421,4 +441,5 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     if problems:
         raise KnowledgeError(problems)
     kb.claims.sort(key=lambda c: c["id"])
+    kb.warnings = distortion_warnings(kb)
     return kb

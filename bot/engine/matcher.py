@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from bot.engine import actors, language, normalize
+from bot.engine import actors, language, normalize, predicates
 from bot.engine.normalize import Memo, stem
 from bot.engine.postings import ImpactIndex, idf
 
@@ -35,6 +35,12 @@ POOL = 100  # first-stage candidates whose cosine the semantic tier reads (100 b
 SEMANTIC_EXTRA = 10  # candidates beyond the lexical top CANDIDATES that the tier adds, by cosine
 QUERY_TOKENS = 32  # word pieces of a message the tier embeds (the model's cost grows with them; chosen on train)
 MAX_SPLITS = 6  # run-together words tried per message (hashtags, handles)
+AGREE_BM25_REL = 0.6  # a candidate with the message's doer and this share of the best BM25 is on topic (see apply_roles)
+# The match threshold when the message names the claim's doer and verb (Matcher.corroborated): the actors and
+# the predicate are evidence the lexical confidence does not see.
+CORROBORATED_MATCH = 0.75
+RESTATED_MATCH = 0.80  # ... and when a claim with no doer is restated part by part (predicates.restates)
+CORROBORATED_SHARED = 2  # content words in common besides the agreed doer, at least
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -50,6 +56,9 @@ class Scored:
     features: dict[str, float] = field(default_factory=dict)
     actor_named: bool = True
     shared: int = 0  # distinct content words shared with the message
+    roles: actors.Roles = actors.Roles()  # who the claim says did it, to whom, where (stored at build/import)
+    conflict: str = ""  # why the message's actors contradict the claim's ('' if they do not)
+    phrasings: list[str] = field(default_factory=list)  # read for the best candidate only (states_predicate)
 
 
 @dataclass
@@ -59,6 +68,7 @@ class Decision:
     reason: str
     message_actors: list[str]
     confidence: float = 0.0  # that the best candidate is the claim the message states
+    message_roles: actors.Roles = actors.Roles()
     lang: str = "en"  # the message's language (bot/engine/language.py)
 
 
@@ -211,6 +221,7 @@ class Matcher:
             "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
         self.aliases = actors.by_name(rows)
         self.names = actors.NameIndex(self.aliases)
+        self.role_index = actors.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
 
     def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
         aliases = self.aliases.get(name, []) + [actors.compile_alias(a) for a in [name, *extra_aliases]]
@@ -246,7 +257,8 @@ class Matcher:
         return self.lexical.confidence(ranked) >= self.lexical.match_threshold
 
     def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None,
-             cascade: bool = True, lang: str = language.ENGLISH) -> tuple[list[Scored], list[str]]:
+             cascade: bool = True, lang: str = language.ENGLISH,
+             also_search: tuple[str, ...] = ()) -> tuple[list[Scored], list[str]]:
         """Candidates best first, with fused scores; also the message's normalised tokens.
 
         With the semantic tier, the message is embedded only when the lexical ranking is uncertain
@@ -256,7 +268,8 @@ class Matcher:
         vectors, so the cost does not grow with their number.
 
         A message in another language (`lang`) is matched by its words in that language against the claims'
-        texts in it (the semantic model reads English only)."""
+        texts in it (the semantic model reads English only). `also_search`: words the first stage looks for
+        besides the message's (states named by a metonym), not scored as its words."""
         cleaned = normalize.clean(text) if cleaned is None else cleaned
         toks = self.message_tokens(text, cleaned)
         if language.foreign(lang):
@@ -265,8 +278,8 @@ class Matcher:
             return self._scored(hits, content, self.lexical, lang=lang)[:max(limit, 1)], toks
         content = normalize.content_tokens(toks)
         if self.semantic is None:
-            return self._scored(self.retrieve(content, k), content, self.model)[:max(limit, 1)], toks
-        pool = self.retrieve(content, max(k, POOL))
+            return self._scored(self.retrieve(content + list(also_search), k), content, self.model)[:max(limit, 1)], toks
+        pool = self.retrieve(content + list(also_search), max(k, POOL))
         hits = pool[:k]
         if cascade:
             lexical = self._scored(hits, content, self.lexical)
@@ -386,27 +399,106 @@ class Matcher:
         return [r[0] for r in self.conn.execute(
             "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
 
+    # -- actors by role (post-ranking) ---------------------------------------------------------------------
+    def claim_roles(self, rowids: list[int]) -> dict[int, actors.Roles]:
+        marks = ",".join("?" * len(rowids))
+        return {r[0]: actors.Roles.from_dict(json.loads(r[1] or "{}")) for r in self.conn.execute(
+            f"SELECT rowid, actors FROM claims WHERE rowid IN ({marks})", rowids)}
+
+    def apply_roles(self, ranked: list[Scored], message: actors.Roles, toks: list[str] = ()) -> list[Scored]:
+        """When a candidate on topic (at least `related`) has the message's doer, candidates whose actors contradict the message go
+        below the others, in their order: "the Kremlin put a bounty" ranks the Russia claim above the Iran one.
+        With no agreeing candidate the order stands (a contradicting claim may still be `related`, never `match`)."""
+        if not ranked:
+            return ranked
+        # A message naming no actor reorders nothing: only the best candidate's roles serve the decision.
+        candidates = ranked if any(message) else ranked[:1]
+        by_row = self.claim_roles([s.rowid for s in candidates])
+        known = self.role_index.known
+        agree = False
+        demote: dict[int, bool] = {}
+        words = set(toks)
+        for s in candidates:
+            s.roles = by_row.get(s.rowid, actors.Roles())
+            said = message
+            if not said.doers:  # "keanu reeves endorsed joe biden": a lower-case name is still the claim's doer
+                named = tuple(d for d in s.roles.doers if not self.role_index.kind_of(d) and actors.names_unknown(d, words))
+                said = actors.Roles(named, said.targets, said.places) if named else said
+            s.conflict = actors.conflict(said, s.roles, self.role_index)
+            # The order moves only on actors of the gazetteer: names read from capitals are evidence enough to
+            # refuse a match, not to rerank (a tweet's "#BlackHistoryMonth" is no doer).
+            demote[s.rowid] = bool(s.conflict) and bool(actors.conflict(known(message), known(s.roles), self.role_index))
+            on_topic = s.score >= self.model.related_threshold or s.features.get("bm25_rel", 0.0) >= AGREE_BM25_REL
+            agree = agree or (bool(set(known(message).doers) & set(s.roles.doers)) and on_topic)
+        if not agree:
+            return ranked
+        ranked = sorted(ranked, key=lambda s: demote[s.rowid])  # stable: scores keep their order in each part
+        for above, s in zip(ranked, ranked[1:]):
+            s.score = min(s.score, above.score)  # a demoted claim shows no more than the one it now follows
+        return ranked
+
+    def states_predicate(self, s: Scored, toks: list[str]) -> bool:
+        """Whether the message (`toks`, normalised) states what the claim asserts, not only its topic
+        (predicates.py): the predicate of its statement or of one of its phrasings."""
+        row = self.conn.execute("SELECT data FROM claims WHERE rowid = ?", (s.rowid,)).fetchone()
+        data = json.loads(row[0]) if row and row[0] else {}
+        s.phrasings = [p for p in data.get("phrasings", []) if p != s.statement]
+        fields = [s.statement, *s.phrasings]
+        return predicates.states([stem(t) for t in toks], [predicates.predicate(f, self.role_index) for f in fields if f])
+
+    def unnamed_person(self, s: Scored, toks: list[str]) -> str:
+        """A person the claim says did it (or, with no doer, underwent it) whom the gazetteer does not know and
+        the message does not name ('' if none): the main-actor rule for names outside the gazetteer."""
+        people = s.roles.doers or s.roles.targets
+        words = set(toks)
+        for name in people:
+            if not self.role_index.kind_of(name) and actors.looks_like_person(name) and not actors.names_unknown(name, words):
+                return name
+        return ""
+
+    def corroborated(self, s: Scored, message: actors.Roles, toks: list[str], by_metonym: bool = False) -> bool:
+        """Whether the message says the claim's doer did the claim's act: a doer in common (as states:
+        "the Kremlin" is Russia) and the claim's main verb or a close paraphrase of it ("offered a bounty"
+        for "paid")."""
+        if not self.doer_agrees(s, message) or s.shared < CORROBORATED_SHARED + (not by_metonym):
+            return False  # the doer's own name, when the message uses it, is one of the shared words
+        verb = predicates.verbs(s.statement, self.role_index)
+        return bool(verb & predicates.keys(stem(t) for t in toks))
+
+    def doer_agrees(self, s: Scored, message: actors.Roles) -> bool:
+        return any(actors.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers)
+
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
         # The language of the folded words, not of the raw text: accents and look-alike letters added to
         # disguise an English headline must not make it read as French or Ukrainian.
         lang = language.detect(" ".join(normalize.clean_tokens(cleaned)))[0]
-        ranked, toks = self.rank(text, limit, cleaned=cleaned, lang=lang)
-        actors = self.message_actors(toks, cleaned)
-        if not ranked:
-            return Decision("none", [], "no candidate shares a word with the message", actors, lang=lang)
-        reversed_roles = ""
         if language.foreign(lang):
-            ranked, reversed_roles = self.order_by_actor(ranked, toks, cleaned)
+            return self.decide_in(lang, text, cleaned, limit)
+        role_toks = actors.role_tokens(actors.drop_participle_compounds(cleaned))
+        message_roles = actors.roles_of(role_toks, self.role_index, self.vocab)
+        # A doer named only by a metonym or an agency ("the Kremlin paid", "GRU officers offered") is also
+        # searched by its state's name. Only a doer: "London today!" or "most French thing ever" name no actor
+        # of a claim, and searching "United Kingdom" or "France" for them moves CLEF candidates for nothing.
+        states = [st for st in self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
+                  if st in message_roles.doers or self.role_index.state(st) in message_roles.doers]
+        if states and not any(actors.is_verb(t) for t in actors.fold_tokens(role_toks)[1:]):
+            states = []  # a doer read from a verbless line ("London today!") is too weak to search by
+        extra = tuple(normalize.content_tokens(normalize.tokens(" ".join(states))))
+        ranked, toks = self.rank(text, max(limit, CANDIDATES), cleaned=cleaned, also_search=extra)
+        ranked = self.apply_roles(ranked, message_roles, toks)[:max(limit, 1)]
+        actors_named = self.message_actors(toks, cleaned)
+        if not ranked:
+            return Decision("none", [], "no candidate shares a word with the message", actors_named, 0.0, message_roles)
         for s in ranked:
             if s.main_actor:
                 s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
         top = ranked[0]
-        conf = (self.lexical if language.foreign(lang) else self.model).confidence(ranked)
-        content = language.content_words(toks, lang) if language.foreign(lang) else normalize.content_tokens(toks)
+        conf = self.model.confidence(ranked)
+        content = normalize.content_tokens(toks)
 
         def decision(kind: str, why: str) -> Decision:
-            return Decision(kind, ranked, why, actors, conf, lang)
+            return Decision(kind, ranked, why, actors_named, conf, message_roles)
 
         if top.score < self.model.related_threshold:
             return decision("none", f"best score {top.score:.2f} below the related threshold")
@@ -416,14 +508,62 @@ class Matcher:
             return decision("none", "fewer than two content words in common with the closest claim")
         if len(content) < MIN_CONTENT_TOKENS:
             return decision("related", "message too short or generic for a match")
+        if not top.actor_named:
+            others = [a for a in actors_named if a != top.main_actor]
+            return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
+                            else f"message does not name {top.main_actor}")
+        if top.conflict:
+            return decision("related", top.conflict)
+        unnamed = self.unnamed_person(top, toks)
+        if unnamed:
+            return decision("related", f"message does not name {unnamed}")
+        if not self.states_predicate(top, toks):
+            return decision("related", "message shares the claim's topic but does not state its predicate")
+        swapped = predicates.substitution(text, top.statement, top.phrasings, self.role_index)
+        if swapped:
+            return decision("related", f"message states another claim ({swapped})")
+        if conf >= self.model.match_threshold:
+            return decision("match", f"confidence {conf:.2f} at or above the match threshold")
+        if conf >= CORROBORATED_MATCH and self.corroborated(top, message_roles, toks, bool(states)):
+            return decision("match", f"confidence {conf:.2f}, and the message names the claim's doer and verb")
+        if conf >= RESTATED_MATCH and (not top.roles.doers or self.doer_agrees(top, message_roles)) \
+                and predicates.restates(text, top.statement, self.role_index):
+            return decision("match", f"confidence {conf:.2f}, and the message restates the claim's subject, verb and object")
+        return decision("related", f"confidence {conf:.2f} below the match threshold")
+
+
+    def decide_in(self, lang: str, text: str, cleaned: str, limit: int = 5) -> Decision:
+        """The decision for a message in another language than English: its words against the claims' texts
+        in that language, the actors it names (gazetteer names in every language), the actor it names
+        first as its doer (order_by_actor); the English syntax rules (roles, predicates) do not apply."""
+        ranked, toks = self.rank(text, limit, cleaned=cleaned, lang=lang)
+        named = self.message_actors(toks, cleaned)
+        if not ranked:
+            return Decision("none", [], "no candidate shares a word with the message", named, lang=lang)
+        ranked, reversed_roles = self.order_by_actor(ranked, toks, cleaned)
+        for s in ranked:
+            if s.main_actor:
+                s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
+        top = ranked[0]
+        conf = self.lexical.confidence(ranked)
+
+        def decision(kind: str, why: str) -> Decision:
+            return Decision(kind, ranked, why, named, conf, lang=lang)
+
+        if top.score < self.lexical.related_threshold:
+            return decision("none", f"best score {top.score:.2f} below the related threshold")
+        if top.shared < 2:
+            return decision("none", "fewer than two content words in common with the closest claim")
+        if len(language.content_words(toks, lang)) < MIN_CONTENT_TOKENS:
+            return decision("related", "message too short or generic for a match")
         if reversed_roles:
             return decision("related", reversed_roles)
         if not top.actor_named:
-            others = [a for a in actors if a != top.main_actor]
+            others = [a for a in named if a != top.main_actor]
             return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
                             else f"message does not name {top.main_actor}")
-        if conf >= self.model.match_threshold:
-            return decision("match", f"confidence {conf:.2f} at or above the match threshold")
+        if conf >= self.lexical.match_threshold:
+            return decision("match", f"confidence {conf:.2f} at or above the match threshold ({language.NAMES[lang]})")
         return decision("related", f"confidence {conf:.2f} below the match threshold")
 
 

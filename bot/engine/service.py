@@ -13,7 +13,7 @@ from bot.engine.cards import Card, CheckResult, FactCheck, Match, OutletNote, Re
 from bot.engine.matcher import Decision, Matcher
 from bot.engine.normalize import normalize as normalize_text
 from bot.engine.outlets import RSP_PAGE, host_suffixes
-from bot.engine.store import SCHEMA_VERSION
+from bot.engine.store import REBUILD, SCHEMA_VERSION
 from bot.engine.urls import find_urls
 
 MAX_TEXT = 4096  # longer messages are cut before matching: no chat platform sends more
@@ -43,7 +43,7 @@ class Engine:
             row = None
         if not row or row[0] != SCHEMA_VERSION:
             raise ValueError(f"{self.db_path}: database schema {row[0] if row else 'unknown'} is not {SCHEMA_VERSION}: "
-                             "rebuild it with `python -m bot knowledge build`")
+                             f"{REBUILD}")
         self.semantic = None
         if semantic:
             from bot.engine.semantic import SemanticIndex
@@ -82,7 +82,9 @@ class Engine:
         card = None
         if d.decision != "none" and d.ranked:
             card = self.card(d.ranked[0].id, confidence=d.confidence, decision=d.decision, outlet=outlet)
-        return CheckResult(text=text, decision=d.decision, matches=matches, card=card, outlet=outlet, reason=d.reason)
+        roles = {"message": d.message_roles.to_dict(), "claim": d.ranked[0].roles.to_dict() if d.ranked else None}
+        return CheckResult(text=text, decision=d.decision, matches=matches, card=card, outlet=outlet, reason=d.reason,
+                           actors=roles)
 
     def check(self, text: str, *, limit: int = 5) -> CheckResult:
         """Match a message's text (no network). Decision: match | related | none."""

@@ -25,28 +25,60 @@ from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "6"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims; 5: UTS #39 folding, marks removed (issue 16); 6: claims' texts in other languages (claim_terms)
+SCHEMA_VERSION = "7"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims;
+# 5: UTS #39 folding, marks removed (issue 16); 6: claims' texts in other languages (claim_terms);
+# 7: each claim's actors by role (doer/target/place) and the gazetteer's part_of (agency -> state)
+REBUILD = "rebuild it with `python -m bot knowledge build` (then run `knowledge import` again for imported feeds)"
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
 
-def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None) -> str:
+def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None,
+                     roles: actors.Roles | None = None, index: actors.RoleIndex | None = None) -> str:
     """The curated main actor; for a claim without one (imports), the first person of the gazetteer
-    its statement names, so the matcher's rule "a match must name the claim's actor" covers it too."""
+    its statement names, so the matcher's rule "a match must name the claim's actor" covers it too. With
+    the claim's roles, only a person it says did or underwent the act counts ("..., as Seymour Hersh
+    reported" names a source, not the actor)."""
     curated = next((e["name"] for e in claim.get("entities", []) if e.get("role") == "actor"), "")
     if curated or people is None or claim.get("entities"):
         return curated
-    return people.first_named(claim["statement"], toks)
+    first = people.first_named(claim["statement"], toks)
+    if roles is None or index is None or first in roles.doers or not (roles.doers or roles.targets):
+        return first
+    if roles.doers:  # someone else did it ("Taylor Swift is a Pentagon psyop to help Joe Biden win"): roles decide
+        return ""
+    return first if first in roles.targets else next((n for n in roles.targets if index.kind_of(n) == "person"), "")
+
+
+def claim_roles(claim: dict[str, Any], index: actors.RoleIndex | None) -> actors.Roles:
+    """Who the claim says did it, to whom, where: the curated entities' roles, else (imports, or curated
+    claims naming only subjects) read from the statement."""
+    curated = actors.roles_from_entities(claim.get("entities", []), index)
+    if any(curated) or index is None:
+        return curated
+    return index.roles(claim["statement"])
+
+
+def claim_states(claim: dict[str, Any], index: actors.RoleIndex | None) -> list[str]:
+    """States an uncurated claim names only by a metonym or an agency ("the Kremlin", "GRU"), indexed by name
+    so that a message saying "Russia" finds it (curated claims list their entities' aliases instead)."""
+    if index is None or claim.get("entities"):
+        return []
+    return index.metonym_states(actors.role_tokens(normalize.clean(claim["statement"])))
+
+
+def gazetteer_roles(db: sqlite_utils.Database) -> actors.RoleIndex:
+    return actors.RoleIndex(db.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
-    db["claims"].create({"rowid": int, "id": str, "statement": str, "status": str, "main_actor": str,
+    db["claims"].create({"rowid": int, "id": str, "statement": str, "status": str, "main_actor": str, "actors": str,
                          "source": str, "last_reviewed": str, "stems": str, "data": str}, pk="rowid")
     db["claims"].create_index(["id"], unique=True)
     db["entities"].create({"claim_rowid": int, "name": str, "role": str, "alias": str})
     db["entities"].create_index(["claim_rowid"])
-    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int})
+    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int, "part_of": str})
     db["outlets"].create({"domain": str, "path": str, "name": str, "rsp_status": str, "rsp_label": str,
                           "rsp_summary": str, "rsp_year": str, "rsp_link": str, "ownership": str,
                           "ownership_note": str, "ownership_citation": str})
@@ -94,8 +126,8 @@ def language_terms(claim: dict[str, Any], rowid: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter,
-                people: actors.NameIndex | None = None) -> Iterator[tuple[dict, dict, list[dict], list[dict]]]:
+def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter, people: actors.NameIndex | None = None,
+                roles: actors.RoleIndex | None = None) -> Iterator[tuple[dict, dict, list[dict], list[dict]]]:
     for rowid, claim in enumerate(claims, start):
         phrasings = claim.get("phrasings", [])
         ent_names = []
@@ -107,13 +139,16 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter,
         fts = {"rowid": rowid,
                "statement": normalize.normalize(claim["statement"], _NO_LEET),
                "phrasings": "\n".join(normalize.normalize(p, _NO_LEET) for p in phrasings),
-               "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])), _NO_LEET)}
+               "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])
+                                                        + claim_states(claim, roles)), _NO_LEET)}
         df.update(set((fts["statement"] + " " + fts["phrasings"]).split()))
         data = {k: v for k, v in claim.items() if not k.startswith("_")}
         # The re-ranker reads every candidate's words: store them stemmed, one line per field.
         stems = "\n".join(" ".join(field_stems(f)) for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
+        claim_actors = claim_roles(claim, roles)
         row = {"rowid": rowid, "id": claim["id"], "statement": claim["statement"], "status": claim["status"],
-               "main_actor": claim_main_actor(claim, people, fts["statement"].split()), "source": claim.get("source", "curated"),
+               "main_actor": claim_main_actor(claim, people, fts["statement"].split(), claim_actors, roles),
+               "actors": json.dumps(claim_actors.to_dict(), ensure_ascii=False), "source": claim.get("source", "curated"),
                "last_reviewed": claim.get("last_reviewed", ""), "stems": stems,
                "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
         yield row, fts, entity_rows, language_terms(claim, rowid)
@@ -137,7 +172,7 @@ def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], b
     # Imported claims get their main actor from the people of the database's gazetteer (see claim_main_actor).
     people = actors.NameIndex(actors.by_name(db.execute(
         "SELECT name, alias, case_sensitive FROM gazetteer WHERE kind = 'person'").fetchall()))
-    for row, fts, entity_rows, terms in _claim_rows(claims, start, df, people):
+    for row, fts, entity_rows, terms in _claim_rows(claims, start, df, people, gazetteer_roles(db)):
         rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows); term_rows.extend(terms)
         added += 1
         if len(rows) >= batch:
@@ -248,7 +283,8 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
         with conn:
             _create_schema(db)
             db["gazetteer"].insert_all(  # first: imported claims take their main actor from it
-                {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a))}
+                {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a)),
+                 "part_of": g.get("part_of", "")}
                 for g in kb.gazetteer for a in gazetteer_aliases(g))
             n = insert_claims(db, kb.claims)
             n += insert_claims(db, extra_claims)
@@ -281,9 +317,15 @@ def build_database(knowledge_dir: str | Path, db_path: str | Path, vectors: bool
     return write_database(db_path, kb, version=knowledge_version(kb), vectors=vectors)
 
 
-def empty_database(db_path: str | Path) -> None:
-    """A new database with the schema and no knowledge (for `knowledge import` into a fresh file)."""
-    write_database(db_path, Knowledge(), version="import")
+def empty_database(db_path: str | Path, gazetteer_dir: str | Path | None = None) -> None:
+    """A new database with the schema, no claims and the shipped gazetteer (for `knowledge import` into a fresh
+    file: imported claims and the messages checked against them need it to name actors and their roles)."""
+    if gazetteer_dir is None:
+        from bot.config import DEFAULT_KNOWLEDGE_DIR
+
+        gazetteer_dir = DEFAULT_KNOWLEDGE_DIR
+    gazetteer = load_knowledge(gazetteer_dir).gazetteer if Path(gazetteer_dir, "entities.yaml").exists() else []
+    write_database(db_path, Knowledge(gazetteer=gazetteer), version="import")
 
 
 def database_is_current(knowledge_dir: str | Path, db_path: str | Path) -> bool:
@@ -299,6 +341,20 @@ def database_is_current(knowledge_dir: str | Path, db_path: str | Path) -> bool:
     return bool(row) and row[0] == knowledge_version(kb)
 
 
+def check_schema(db_path: str | Path) -> None:
+    """ValueError, saying how to rebuild, unless `db_path` is a claim database of this schema version."""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not a claim database at all
+        row = None
+    if not row or row[0] != SCHEMA_VERSION:
+        raise ValueError(f"{db_path}: database schema {row[0] if row else 'unknown'} is not {SCHEMA_VERSION}: {REBUILD}")
+
+
 def import_claims(db_path: str | Path, claims: list[dict[str, Any]], vectors: bool = False) -> tuple[int, int]:
     """Add imported claims to `db_path` (created if missing), skipping ids already there.
     Works on a copy that replaces the original only when complete. Returns (added, already present).
@@ -307,6 +363,7 @@ def import_claims(db_path: str | Path, claims: list[dict[str, Any]], vectors: bo
     if not target.exists():
         empty_database(target)
     remove_stale_temporaries(target)
+    check_schema(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.import.tmp")
     src = sqlite3.connect(str(target))
     dst = sqlite3.connect(str(tmp))
