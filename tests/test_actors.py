@@ -107,3 +107,40 @@ def test_roles_from_curated_entities():
     ents = [{"name": "GRU", "role": "actor"}, {"name": "Taliban", "role": "target"}, {"name": "Afghanistan", "role": "place"}]
     assert actors.roles_from_entities(ents, ROLES) == actors.Roles(("Russia",), ("Taliban",), ("Afghanistan",))
     assert actors.Roles.from_dict(actors.roles_from_entities(ents, ROLES).to_dict()) == actors.roles_from_entities(ents, ROLES)
+
+
+def test_names_outside_the_gazetteer_take_roles():
+    assert roles("Joe Rogan endorsed Joe Biden for president") == actors.Roles(("Joe Rogan",), ("Joe Biden",), ())
+    assert roles("Denzel Washington endorsed Biden").doers == ("Denzel Washington",)  # not the United States
+    assert roles("Michelle Obama was born in Kenya").targets == ("Michelle Obama",)  # not Barack Obama
+    assert roles("Obama's father was born in Kenya").targets == ("Barack Obama's father",)
+    assert roles("Says Denzel Washington supports Trump").doers == ("Denzel Washington",)  # PolitiFact's "Says"
+
+
+def test_headlines_tweets_and_afterthoughts():
+    assert roles("Russian bounties on American troops: what we know").doers == ("Russia",)  # no verb: the opener
+    assert roles("London today!").doers == ()  # a place and no noun after it
+    assert roles("Russia paid militants to kill US soldiers, officials say").doers == ("Russia",)
+    assert roles("Keanu Reeves endorsed Trump, saying he is the only one").doers == ("Keanu Reeves",)
+    assert roles("Iran's president killed in helicopter crash") == actors.Roles((), ("Iran",), ())  # a dropped "was"
+    tweet = "Obama really did agree with Trump on this. — Some Account (@someone) March 24, 2019"
+    assert roles(tweet).doers == ("Barack Obama",)  # the signature is who posted, not who did it
+
+
+def test_an_owner_in_the_subject_is_no_doer_unless_its_agents_act():
+    assert roles("Trump's rally traffic made me miss my train").doers == ()
+    assert roles("Tehran's missiles killed 80 Americans").doers == ("Iran",)
+
+
+def test_unknown_names_compare_person_to_person():
+    rogan, pope = roles("Joe Rogan endorsed Joe Biden for president"), roles("Pope Francis endorsed Joe Biden")
+    assert actors.conflict(pope, rogan, ROLES)
+    assert not actors.conflict(roles("Rogan endorsed Biden"), rogan, ROLES)  # a surname is the same person
+    assert not actors.conflict(roles("Breaking News: Republicans vote to ban it"), roles("The Republican majority voted for it"), ROLES)
+    assert actors.conflict(roles("Obama's father was born in Kenya"), roles("Obama was born in Kenya"), ROLES)
+    assert not actors.conflict(roles("Zelensky's wife spent millions"), roles("Olena Zelenska spent millions"), ROLES)
+
+
+def test_metonym_states_name_the_state_of_a_seat_or_agency():
+    toks = actors.role_tokens("the Kremlin and the CIA met in Russia")
+    assert ROLES.metonym_states(toks) == ["Russia", "United States"]  # CIA is named as itself; "Russia" by name is no metonym

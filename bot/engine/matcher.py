@@ -6,8 +6,12 @@
    split into words it does know.
 2. Re-rank: lexical features per candidate (BM25, IDF-weighted coverage both ways, bigram overlap, fuzzy
    similarity from rapidfuzz) fused by a logistic model trained on CLEF train (bot/engine/fusion.json).
-3. Decide: `match` needs a high fused score, enough content words and, where the claim has a main actor,
-   that actor named in the message; otherwise `related` (same topic) or `none`.
+3. Actors: the message's and the candidates' actors by role (bot/engine/actors.py; the claims' are stored at
+   build and import). A candidate whose doer contradicts the message's goes below one that agrees.
+4. Decide: `match` needs a high fused score, enough content words and, where the claim has a main actor,
+   that actor named in the message; no contradicting actors; the claim's predicate stated, not only its
+   topic, and no single thing swapped (bot/engine/predicates.py). A message naming the claim's doer and
+   verb, or restating it part by part, needs less confidence. Otherwise `related` (same topic) or `none`.
 """
 
 from __future__ import annotations

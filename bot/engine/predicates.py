@@ -271,5 +271,4 @@ def verbs(text: str, index: actors.RoleIndex | None = None) -> set[str]:
     hit Kramatorsk station")."""
     toks, _ = _words(text, index)
     return keys(stem(t) for i, t in enumerate(toks) if i and t and t not in _NOT_PREDICATE
-                and (actors.is_verb(t) or (_verb(t) and toks[i - 1] not in normalize.STOPWORDS)  # "of votes" is a noun
-                     or (t.endswith("ing") and (actors.is_verb(t[:-3]) or actors.is_verb(t[:-3] + "e")))))
+                and (actors.is_verb(t) or (_verb(t) and toks[i - 1] not in normalize.STOPWORDS)))  # "of votes" is a noun
