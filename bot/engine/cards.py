@@ -97,6 +97,7 @@ class CheckResult:
     link: dict[str, Any] | None = None  # extracted page fields, if a link was fetched
     reason: str = ""  # why the decision was taken (short, for logs and curators)
     actors: dict[str, Any] | None = None  # {"message": roles, "claim": the top claim's roles}, roles by doer/target/place
+    language: str = "en"  # the message's, as the engine read it (bot/engine/language.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,4 +108,5 @@ class CheckResult:
             "link": self.link,
             "reason": self.reason,
             "actors": self.actors,
+            "language": self.language,
         }

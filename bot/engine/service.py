@@ -84,7 +84,7 @@ class Engine:
             card = self.card(d.ranked[0].id, confidence=d.confidence, decision=d.decision, outlet=outlet)
         roles = {"message": d.message_roles.to_dict(), "claim": d.ranked[0].roles.to_dict() if d.ranked else None}
         return CheckResult(text=text, decision=d.decision, matches=matches, card=card, outlet=outlet, reason=d.reason,
-                           actors=roles)
+                           actors=roles, language=d.lang)
 
     def check(self, text: str, *, limit: int = 5) -> CheckResult:
         """Match a message's text (no network). Decision: match | related | none."""
