@@ -25,7 +25,7 @@ async def run(settings: Settings) -> int:
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
     tasks = []
-    state = StateStore(settings.state_path)
+    state = StateStore(settings.state_target, **settings.state_options)
     try:
         if settings.telegram_token:
             from bot.adapters.telegram import run_telegram
