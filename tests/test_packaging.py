@@ -22,6 +22,10 @@ def test_readme_has_exactly_two_commands_and_ci_runs_the_second():
     ci = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines() if ln and not ln.startswith(("#", "set ", "cd "))]
     assert ci == [test_cmd]
     assert run_cmd.endswith("python -m bot run")
+    # the test command starts the services (PostgreSQL) before the tests, and then runs every test
+    steps = test_cmd.split(" && ")
+    assert steps[0] == "bash tests/services.sh" and (ROOT / "tests" / "services.sh").is_file()
+    assert steps[-1].endswith("python -m pytest -q")
 
 
 def test_dockerfile_installs_like_the_readme():
