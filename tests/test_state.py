@@ -207,23 +207,23 @@ def test_two_stores_on_one_database_serialise_writes(state_target):
 
 
 def test_an_update_is_taken_by_one_process_until_done_or_its_lease_runs_out(store):
-    assert store.claim_update("telegram", 41, "p1", lease_s=30, now=1000) is True
-    assert store.claim_update("telegram", 41, "p2", lease_s=30, now=1010) is False  # p1 is on it
-    assert store.claim_update("telegram", 41, "p2", lease_s=30, now=1031) is True  # p1 died: lease over
+    assert store.claim_update("telegram", 41, "p1", lease_s=30, now=1000) == "take"
+    assert store.claim_update("telegram", 41, "p2", lease_s=30, now=1010) == "busy"  # p1 is on it
+    assert store.claim_update("telegram", 41, "p2", lease_s=30, now=1031) == "take"  # p1 died: lease over
     store.finish_update("telegram", 41, "p1")  # a late finish from the old owner changes nothing
     assert store.query("SELECT status, owner FROM updates")[0] == {"status": "taken", "owner": "p2"}
     store.finish_update("telegram", 41, "p2")
-    assert store.claim_update("telegram", 41, "p3", now=10_000) is False  # done is done, lease or not
-    assert store.claim_update("discord", 41, "p3", now=1000) is True  # per platform
+    assert store.claim_update("telegram", 41, "p3", now=10_000) == "done"  # done is done, lease or not
+    assert store.claim_update("discord", 41, "p3", now=1000) == "take"  # per platform
     store.finish_update("discord", 41, "p3", done=False)  # failed before answering: free for the retry
-    assert store.claim_update("discord", 41, "p4", now=1001) is True
+    assert store.claim_update("discord", 41, "p4", now=1001) == "take"
     assert store.purge_updates(older_than=2000) == 1  # the finished telegram one
 
 
 def test_concurrent_claims_of_one_update_have_one_winner(state_target):
     stores = [open_state(state_target) for _ in range(6)]
     barrier = threading.Barrier(6)
-    won: list[bool] = []
+    won: list[str] = []
 
     def claim(i, s):
         barrier.wait()
@@ -234,7 +234,7 @@ def test_concurrent_claims_of_one_update_have_one_winner(state_target):
         t.start()
     for t in threads:
         t.join()
-    assert sorted(won) == [False] * 5 + [True]
+    assert sorted(won) == ["busy"] * 5 + ["take"]
     for s in stores:
         s.close()
 

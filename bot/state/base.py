@@ -279,23 +279,25 @@ class StateStore(ABC):
 
     # -- the fleet: update claims and the shared send budget --------------------------------------------------
     def claim_update(self, platform: str, update_id: str | int, owner: str, *, lease_s: float = 60.0,
-                     now: float | None = None) -> bool:
-        """Take one incoming update for `owner` (a process) unless another process has it. True: handle it,
-        then call finish_update. False: it was handled already, or another live process is handling it (the
-        platform's retry of an update in flight). A claim whose owner died unfinished expires after `lease_s`
-        and the next redelivery takes it over."""
+                     now: float | None = None) -> str:
+        """Take one incoming update for `owner` (a process) unless another process has it. "take": handle it,
+        then call finish_update. "done": it was handled already (acknowledge it). "busy": another live
+        process is handling it (the platform's retry of an update in flight: ask for a later retry). A claim
+        whose owner died unfinished expires after `lease_s`; the next redelivery takes it over."""
         now = time.time() if now is None else now
         uid = str(update_id)
         with self.write(f"update:{platform}:{uid}") as tx:
             row = tx.one("SELECT status, owner, lease_until FROM updates WHERE platform = ? AND update_id = ?",
                          (platform, uid))
-            if row is not None and (row["status"] == "done" or row["lease_until"] > now):
-                return False
+            if row is not None and row["status"] == "done":
+                return "done"
+            if row is not None and row["lease_until"] > now:
+                return "busy"
             tx.execute("INSERT INTO updates (platform, update_id, status, owner, lease_until, ts) VALUES (?,?,?,?,?,?)"
                        " ON CONFLICT (platform, update_id) DO UPDATE SET status = excluded.status, owner ="
                        " excluded.owner, lease_until = excluded.lease_until, ts = excluded.ts",
                        (platform, uid, "taken", owner, now + lease_s, now))
-        return True
+        return "take"
 
     def finish_update(self, platform: str, update_id: str | int, owner: str, *, done: bool = True) -> None:
         """Mark a claimed update handled (done=True), or release it for a redelivery (done=False: the handler
