@@ -116,6 +116,15 @@ def _shards(env: Mapping[str, str]) -> tuple[tuple[int, ...] | None, int | None]
     return tuple(ids), count
 
 
+def _feeds(env: Mapping[str, str]) -> tuple[str, ...]:
+    """CLAIM_CONTEXT_FEEDS: ClaimReview DataFeed URLs, separated by spaces or commas."""
+    urls = tuple(u for u in env.get("CLAIM_CONTEXT_FEEDS", "").replace(",", " ").split() if u)
+    for u in urls:
+        if not u.lower().startswith(("http://", "https://")):
+            raise ConfigError("CLAIM_CONTEXT_FEEDS", f"must be http(s) URLs separated by spaces or commas, not {u!r}")
+    return urls
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
@@ -139,6 +148,8 @@ class Settings:
     discord_shard_ids: tuple[int, ...] | None = None  # this process's shards of discord_shard_count (a fleet)
     discord_shard_count: int | None = None
     allow_private_fetch: bool = False  # tests only: lets the fetcher reach loopback
+    knowledge_feeds: tuple[str, ...] = ()  # ClaimReview DataFeed URLs for `knowledge sync`
+    feed_max_bytes: int = 20_000_000  # a feed over this is refused (the previous good copy stays)
     semantic: bool = False  # rank with the optional semantic tier too (needs `pip install .[semantic]`)
 
     @classmethod
@@ -170,6 +181,8 @@ class Settings:
             discord_shard_count=shard_count,
             allow_private_fetch=_bool(e, "CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH"),
             semantic=_bool(e, "CLAIM_CONTEXT_SEMANTIC"),
+            knowledge_feeds=_feeds(e),
+            feed_max_bytes=_int(e, "CLAIM_CONTEXT_FEED_MAX_BYTES", 20_000_000, 1024, 1_000_000_000) or 20_000_000,
         )
 
     @property

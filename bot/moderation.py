@@ -20,6 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
+from bot import ops
 from bot.engine.cards import CheckResult
 from bot.state import StateStore, Tx
 
@@ -237,6 +238,13 @@ class Moderation:
                message_link: str = "", edited: bool = False, now: float | None = None) -> FlagDecision:
         """Decide and record atomically. Never "reply"/"notify" twice for the same (platform, chat, message);
         an edited message is re-checked once; only `match` decisions flag; repeats within the cooldown become "count"."""
+        decision = self._decide(platform, chat_id, message_id, text, result, message_link=message_link, edited=edited,
+                                now=now)
+        ops.MODERATION.labels(decision.action).inc()
+        return decision
+
+    def _decide(self, platform: str, chat_id: str | int, message_id: str | int, text: str, result: CheckResult, *,
+                message_link: str = "", edited: bool = False, now: float | None = None) -> FlagDecision:
         platform, chat = _key(platform, chat_id)
         message = str(message_id)
         revision = 1 if edited else 0

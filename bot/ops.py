@@ -35,6 +35,12 @@ KNOWLEDGE = Gauge("claim_context_knowledge_info", "The knowledge version this pr
 KNOWLEDGE_RELOADS = Counter("claim_context_knowledge_reloads_total", "Knowledge versions switched to while running")
 
 
+def observe_check(decision: str, seconds: float) -> None:
+    MESSAGES.inc()
+    DECISIONS.labels(decision).inc()
+    MATCH_SECONDS.observe(seconds)
+
+
 def set_knowledge_version(version: str) -> None:
     KNOWLEDGE.clear()
     KNOWLEDGE.labels(version or "unknown").set(1)
