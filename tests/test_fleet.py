@@ -151,3 +151,37 @@ async def test_a_replica_answers_an_update_that_another_left_unfinished(fake, tg
         assert time.monotonic() - t0 >= 1.0  # refused (503) until the lease ran out
         assert {a.status for a in delivery.attempts} >= {503, 200}
         assert len(fake.replies_to(4242, u["message"]["message_id"])) == 1
+
+
+async def test_health_readiness_and_metrics_endpoints(fake, tg_db, pg_url):
+    from aiohttp import ClientSession
+    from prometheus_client import REGISTRY
+
+    from bot.knowledge_live import LiveEngine
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    checked, matched = value("claim_context_messages_checked_total"), value("claim_context_decisions_total", kind="match")
+    async with Fleet(fake, LiveEngine(tg_db), pg_url, 1) as fleet:
+        base = f"http://127.0.0.1:{fleet.ports[0]}"
+        await Delivery(fleet.urls, SECRET).run([update(fake, 1, 4343, 4343, IRAN_TEXT)])
+        async with ClientSession() as http:
+            async with http.get(base + "/healthz") as r:
+                assert r.status == 200
+            async with http.get(base + "/readyz") as r:
+                assert r.status == 200 and (await r.json())["checks"] == {"state": True}
+            async with http.get(base + "/metrics") as r:
+                text = await r.text()
+            assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain")
+            assert 'claim_context_updates_total{platform="telegram",status="take"}' in text
+            assert value("claim_context_messages_checked_total") == checked + 1
+            assert value("claim_context_decisions_total", kind="match") == matched + 1
+            assert 'claim_context_knowledge_info{version="' in text
+            for name in ("claim_context_messages_checked_total", "claim_context_match_seconds_bucket",
+                         "claim_context_link_fetches_total", "claim_context_flood_waits_total",
+                         "claim_context_knowledge_info", "claim_context_decisions_total"):
+                assert name in text, name
+            fleet.states[0].close()  # the state database is gone for this replica: not ready any more
+            async with http.get(base + "/readyz") as r:
+                assert r.status == 503 and (await r.json())["checks"] == {"state": False}
