@@ -139,6 +139,7 @@ class Settings:
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str = field(default="", repr=False)
     telegram_webhook_skip_register: bool = False  # a replica of a fleet: another one (or the operator) calls setWebhook
+    update_lease_s: int = 60  # a webhook update taken by a replica that died is retaken after this long
     ops_port: int | None = None  # /healthz, /readyz, /metrics for processes without a webhook server
     discord_token: str = field(default="", repr=False)
     discord_api_base_url: str = ""  # e.g. http://127.0.0.1:9000/api/v10
@@ -172,6 +173,7 @@ class Settings:
             telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
             telegram_webhook_skip_register=_bool(e, "TELEGRAM_WEBHOOK_SKIP_REGISTER"),
             ops_port=_int(e, "CLAIM_CONTEXT_OPS_PORT", None, 1, 65535),
+            update_lease_s=_int(e, "CLAIM_CONTEXT_UPDATE_LEASE", 60, 1, 3600) or 60,
             discord_token=e.get("DISCORD_BOT_TOKEN", "").strip(),
             discord_api_base_url=_url(e, "DISCORD_API_BASE_URL", ("http", "https")),
             discord_gateway_url=_url(e, "DISCORD_GATEWAY_URL", ("ws", "wss")),

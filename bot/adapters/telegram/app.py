@@ -166,7 +166,7 @@ async def run_telegram(settings: Settings, engine: Engine, state: StateStore, re
         assert app.updater is not None
         if settings.telegram_webhook_url:
             path = urlsplit(settings.telegram_webhook_url).path.lstrip("/")
-            hook = FleetWebhook(UpdateGate(app, state), path=path, secret=settings.telegram_webhook_secret,
+            hook = FleetWebhook(UpdateGate(app, state, lease_s=settings.update_lease_s), path=path, secret=settings.telegram_webhook_secret,
                                 health=health)
             hook.listen(settings.telegram_webhook_port, settings.telegram_webhook_listen)
             if not settings.telegram_webhook_skip_register:
