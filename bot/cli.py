@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -151,7 +152,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bot.engine.service import Engine
 
     s = _settings()
-    engine = Engine(ensure_database(s, Path(args.db) if args.db else None), semantic=s.semantic)
+    # the version file itself, not the symlink: a switch meanwhile must not mix versions between threads
+    engine = Engine(Path(os.path.realpath(ensure_database(s, Path(args.db) if args.db else None))), semantic=s.semantic)
     if args.jsonl:
         for line in sys.stdin:
             result = engine.check(line.rstrip("\n"))

@@ -39,6 +39,8 @@ class LiveEngine:
         self._publish_version()
 
     def __getattr__(self, name: str) -> Any:  # only for what LiveEngine itself does not define
+        if name in ("engine", "version_file"):  # not set yet: __init__ failed
+            raise AttributeError(name)
         return getattr(self.engine, name)
 
     # the two matching entry points, timed and counted for /metrics (one engine for the whole call)

@@ -88,6 +88,29 @@ def test_live_engine_switches_on_a_new_version_and_keeps_the_old_one_on_a_broken
     assert live.reload_if_changed() is False and live.check(NEW_TEXT).matches[0].id == NEW_ID
 
 
+async def test_sighup_switches_at_once(tmp_path: Path) -> None:
+    import signal
+
+    knowledge, db = write_knowledge(tmp_path / "knowledge"), tmp_path / "knowledge.db"
+    publish(db, lambda f: build_database(knowledge, f))
+    live = LiveEngine(db)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(live.watch(stop, interval=600))  # no polling within this test
+    await asyncio.sleep(0.1)
+    add_new_claim(knowledge)
+    new = publish(db, lambda f: build_database(knowledge, f))
+    await asyncio.sleep(0.3)
+    assert live.version_file != new  # nothing polls: still the old version
+    os.kill(os.getpid(), signal.SIGHUP)
+    for _ in range(50):
+        if live.version_file == new:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await watcher
+    assert live.version_file == new and live.check(NEW_TEXT).matches[0].id == NEW_ID
+
+
 async def test_a_running_bot_answers_a_new_claim_within_seconds_and_every_message_once(tmp_path: Path) -> None:
     """A stream of private messages, one every 50 ms, while a new version with an extra claim lands: the new
     claim is answered (matched) within seconds of the switch; no message fails or is answered twice."""
