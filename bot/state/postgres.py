@@ -82,7 +82,11 @@ class PostgresState(StateStore):
             self.pool.close()
             raise StateUnavailable(f"cannot reach the PostgreSQL state database at {_safe(url)} within "
                                    f"{connect_timeout:g} s") from exc
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()  # e.g. SchemaTooNew: no pool threads left behind
+            raise
 
     def _execute(self, conn: psycopg.Connection, sql: str, params: Params = ()) -> Any:
         return conn.execute(to_pyformat(sql), _params(params))
