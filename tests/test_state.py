@@ -3,6 +3,7 @@ test on SQLite and on a real PostgreSQL server)."""
 
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +257,46 @@ def test_pyformat_translation_leaves_literals_alone():
 def test_percent_and_question_marks_in_literals_reach_the_database(store):
     store.execute("INSERT INTO refs (key, value, expires) VALUES ('100% sure?', ?, 1e12)", ("v",))
     assert store.query("SELECT key FROM refs WHERE key LIKE '100%' AND value = ?", ("v",)) == [{"key": "100% sure?"}]
+
+
+def test_an_unreachable_server_is_a_clear_error_without_the_password():
+    from bot.state.postgres import StateUnavailable
+
+    with pytest.raises(StateUnavailable) as err:
+        open_state("postgresql://bot:hunter2@127.0.0.1:1/claims", connect_timeout=1)
+    assert "127.0.0.1:1/claims" in str(err.value) and "hunter2" not in str(err.value)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("mysql://h/db", "must be a file path or a postgresql:// URL"),
+    ("postgresql://bot@db.internal/", "names no database"),
+    ("postgresql://bot@db.internal:port/claims", "port that is not a number"),
+])
+def test_a_bad_state_url_names_the_variable(value, message):
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match=f"CLAIM_CONTEXT_STATE: .*{message}"):
+        Settings.from_env({"CLAIM_CONTEXT_STATE": value})
+    ok = Settings.from_env({"CLAIM_CONTEXT_STATE": "postgres://bot@db.internal:5433/claims"})
+    assert ok.state_target == "postgres://bot@db.internal:5433/claims"
+    assert Settings.from_env({"CLAIM_CONTEXT_STATE": "var/x.db"}).state_target == Path("var/x.db")
+
+
+@pytest.mark.parametrize("ids, count, expected", [("0-1", "4", (0, 1)), ("2,3", "4", (2, 3)), ("3", "4", (3,)),
+                                                   ("", "4", None)])
+def test_discord_shard_ranges(ids, count, expected):
+    from bot.config import Settings
+
+    s = Settings.from_env({"DISCORD_SHARD_IDS": ids, "DISCORD_SHARD_COUNT": count})
+    assert s.discord_shard_ids == expected and s.discord_shard_count == 4 and s.discord_sharded
+
+
+@pytest.mark.parametrize("env, message", [({"DISCORD_SHARD_IDS": "0-1"}, "needs DISCORD_SHARD_COUNT"),
+                                          ({"DISCORD_SHARD_IDS": "2-4", "DISCORD_SHARD_COUNT": "4"}, "from 0 to 3"),
+                                          ({"DISCORD_SHARD_IDS": "1,1", "DISCORD_SHARD_COUNT": "4"}, "twice"),
+                                          ({"DISCORD_SHARD_IDS": "a-b", "DISCORD_SHARD_COUNT": "4"}, "shard numbers")])
+def test_bad_shard_ranges_name_the_variable(env, message):
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
