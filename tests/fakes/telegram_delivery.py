@@ -60,9 +60,9 @@ class Delivery:
 
     async def _post(self, http: ClientSession, sem: asyncio.Semaphore, update: dict[str, Any]) -> int:
         replica = next(self._rr) % len(self.urls)
-        t0 = time.monotonic()
         status = 0
-        async with sem:
+        async with sem:  # Telegram's connection limit: the attempt starts when a connection is free
+            t0 = time.monotonic()
             try:
                 async with http.post(self.urls[replica], json=update,
                                      headers={SECRET_HEADER: self.secret} if self.secret else {}) as r:
