@@ -144,14 +144,14 @@ async def one_run(n: int, args: argparse.Namespace, db: Path, knowledge: Path, w
 
     base = pg_url(args.pg)
     schema, url = fresh_schema(base)
-    with open_state(url) as state:  # moderation on in every group, as the admins would have set it
-        mod = Moderation(state)
-        for c in range(args.chats):
-            mod.update("telegram", -1_000_000 - c, enabled=True)
     fake = FakeTelegram()
     await fake.start()
     procs: list[Process] = []
     try:
+        with open_state(url) as state:  # moderation on in every group, as the admins would have set it
+            mod = Moderation(state)
+            for c in range(args.chats):
+                mod.update("telegram", -1_000_000 - c, enabled=True)
         for i in range(n):
             port = free_port()
             env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
