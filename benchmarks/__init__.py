@@ -16,7 +16,7 @@ VAR = ROOT / "var"
 
 BENCHES = {"retrieval": "retrieval", "scale": "scale", "links": "links_bench", "telegram": "telegram_load",
            "discord": "discord_load", "train": "train", "finetune": "finetune", "multilingual": "multilingual",
-           "decisions": "decisions"}
+           "decisions": "decisions", "fleet": "fleet"}
 
 
 class DataMissing(Exception):

@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -62,19 +63,43 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from bot.engine.knowledge import KnowledgeError
     from bot.engine.store import build_database
+    from bot.knowledge_versions import publish
 
     s = _settings()
     directory, db = Path(args.knowledge or s.knowledge_dir), Path(args.db or s.db_path)
     t0 = time.perf_counter()
     try:
-        build_database(directory, db, vectors=s.semantic)
+        version = publish(db, lambda f: build_database(directory, f, vectors=s.semantic))
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; {db} left unchanged.", file=sys.stderr)
         return 1
-    print(f"built {db} in {time.perf_counter() - t0:.1f} s{_vector_note(db)}")
+    print(f"built {db} -> {version.name} in {time.perf_counter() - t0:.1f} s{_vector_note(version)} (running bots switch "
+          "to it within seconds, or at once on SIGHUP)")
     return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from bot.engine.knowledge import KnowledgeError
+    from bot.knowledge_sync import sync
+
+    s = _settings()
+    urls = list(args.urls or s.knowledge_feeds)
+    if not urls:
+        print("sync: no feeds: set CLAIM_CONTEXT_FEEDS (ClaimReview DataFeed URLs) or pass URLs", file=sys.stderr)
+        return 2
+    db = Path(args.db or s.db_path)
+    try:
+        report = sync(Path(args.knowledge or s.knowledge_dir), db, urls, feeds_dir=db.parent / "feeds",
+                      max_bytes=s.feed_max_bytes, allow_private=s.allow_private_fetch)
+    except KnowledgeError as exc:
+        print(f"knowledge: {exc.problems[0]} ({len(exc.problems)} problem(s)); {db} left unchanged", file=sys.stderr)
+        return 1
+    for f in report.feeds:
+        print(f"{f.url}: {f.status} ({f.claims} claim(s) used)")
+    print(f"published {report.published.name}" if report.published else f"{db} is up to date ({report.version})")
+    return 0 if report.ok else 1
 
 
 def _vector_note(db: Path) -> str:
@@ -137,10 +162,13 @@ def cmd_rsp(args: argparse.Namespace) -> int:
 def ensure_database(settings: Settings, db: Path | None = None) -> Path:
     """The default database, rebuilt from the shipped knowledge when missing or stale."""
     from bot.engine.store import build_database, database_is_current
+    from bot.knowledge_versions import publish
+    from bot.knowledge_sync import includes_curated
 
     path = Path(db or settings.db_path)
-    if db is None and not database_is_current(settings.knowledge_dir, path):
-        build_database(settings.knowledge_dir, path, vectors=settings.semantic)
+    if db is None and not (database_is_current(settings.knowledge_dir, path)
+                           or includes_curated(settings.knowledge_dir, path)):
+        publish(path, lambda f: build_database(settings.knowledge_dir, f, vectors=settings.semantic))
     if settings.semantic:
         from bot.engine.semantic import build_vectors
 
@@ -154,7 +182,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bot.engine.service import Engine
 
     s = _settings()
-    engine = Engine(ensure_database(s, Path(args.db) if args.db else None), semantic=s.semantic)
+    # the version file itself, not the symlink: a switch meanwhile must not mix versions between threads
+    engine = Engine(Path(os.path.realpath(ensure_database(s, Path(args.db) if args.db else None))), semantic=s.semantic)
     if args.jsonl:
         for line in sys.stdin:
             result = engine.check(line.rstrip("\n"))
@@ -218,6 +247,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--knowledge")
     b.add_argument("--db")
     b.set_defaults(func=cmd_build)
+    sy = k.add_parser("sync", help="import the ClaimReview feeds (CLAIM_CONTEXT_FEEDS), merge, publish a new version")
+    sy.add_argument("urls", nargs="*", help="feed URLs (default: $CLAIM_CONTEXT_FEEDS)")
+    sy.add_argument("--knowledge")
+    sy.add_argument("--db")
+    sy.set_defaults(func=cmd_sync)
     i = k.add_parser("import", help="import ClaimReview JSON-LD / Google Fact Check Tools JSON")
     i.add_argument("files", nargs="+")
     i.add_argument("--db", required=True)

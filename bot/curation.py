@@ -75,8 +75,7 @@ def flags_between(state: StateStore, since: Any, until: Any = None) -> list[dict
     hi = parse_when(until, end=True) if until is not None else None
     if hi is not None and hi <= lo:
         raise CurationError("--until must be after --since")
-    sql = "SELECT * FROM flags WHERE ts >= ?" + (" AND ts < ?" if hi is not None else "") + " ORDER BY ts, id"
-    rows = state.query(sql, (lo, hi) if hi is not None else (lo,))
+    rows = state.flags_between(lo, hi)
     for r in rows:
         r["time"] = _iso(r["ts"])
     return [{k: r.get(k) for k in FLAG_COLUMNS} for r in rows]
@@ -261,7 +260,8 @@ def _state(args: argparse.Namespace) -> StateStore:
         return StateStore(args.state)
     from bot.config import Settings
 
-    return StateStore(Settings.from_env().state_path)
+    settings = Settings.from_env()
+    return StateStore(settings.state_target, **settings.state_options)
 
 
 def _run(fn: Any) -> Any:
@@ -269,7 +269,7 @@ def _run(fn: Any) -> Any:
         try:
             state = _state(args)
         except Exception as exc:  # e.g. unreadable path
-            print(f"error: cannot open state file: {exc}", file=sys.stderr)
+            print(f"error: cannot open the state database: {exc}", file=sys.stderr)
             return 1
         try:
             return fn(state, args)
@@ -326,7 +326,7 @@ def _cmd_feedback_resolve(state: StateStore, args: argparse.Namespace) -> int:
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:
     """Register `flags export` and `feedback list|promote|resolve` on a `python -m bot` parser."""
-    state_help = "state database (default: $CLAIM_CONTEXT_STATE or var/state.db)"
+    state_help = "state database: a SQLite path or a postgresql:// URL (default: $CLAIM_CONTEXT_STATE or var/state.db)"
 
     flags = subparsers.add_parser("flags", help="the moderators' flag log")
     flags_sub = flags.add_subparsers(dest="flags_command", required=True)

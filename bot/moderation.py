@@ -1,12 +1,13 @@
 """Group moderation aid: the platform-neutral policy for auto-flagging known claims.
 
-CONTRACT (adapters code against this): all state lives in the StateStore's SQLite file (WAL, one
-transaction per decision), so it survives restarts.
+CONTRACT (adapters code against this): all state lives in the StateStore (SQLite or PostgreSQL, one
+transaction per decision), so it survives restarts and is shared by every process of a fleet. The SQL is
+the store's (bot/state/base.py); the policy is here.
 
 decide() is called for every group message, so the common paths stay cheap: a disabled chat or a non-match
-costs one indexed read and no write; a match costs one more read (admins' wrong-match texts) and one
-BEGIN IMMEDIATE transaction that checks the exactly-once guard, the cooldown, and writes the decision, the
-flag and the cooldown together before returning.
+costs one indexed read and no write; a match costs one more read (admins' wrong-match texts) and one write
+transaction, serialised per chat, that checks the exactly-once guard, the cooldown, and writes the
+decision, the flag and the cooldown together before returning.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
+from bot import ops
 from bot.engine.cards import CheckResult
-from bot.state import StateStore
+from bot.state import StateStore, Tx
 
 
 def N_(message: str) -> str:
@@ -180,13 +182,6 @@ def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
-_SETTINGS_SQL = """
-SELECT s.*, EXISTS (SELECT 1 FROM muted_claims m WHERE m.platform = s.platform AND m.chat_id = s.chat_id
-                    AND m.claim_id = :claim) AS claim_muted
-FROM chat_settings s WHERE s.platform = :platform AND s.chat_id = :chat
-"""
-
-
 class Moderation:
     def __init__(self, state: StateStore) -> None:
         self.state = state
@@ -205,42 +200,29 @@ class Moderation:
 
     def settings(self, platform: str, chat_id: str | int) -> ChatSettings:
         platform, chat = _key(platform, chat_id)
-        rows = self.state.query("SELECT * FROM chat_settings WHERE platform = ? AND chat_id = ?", (platform, chat))
-        muted = {r["claim_id"] for r in self.state.query(
-            "SELECT claim_id FROM muted_claims WHERE platform = ? AND chat_id = ?", (platform, chat))}
-        return self._from_row(platform, chat, rows[0] if rows else None, muted)
+        return self._from_row(platform, chat, self.state.chat_settings(platform, chat),
+                              self.state.muted_claims(platform, chat))
 
     def update(self, platform: str, chat_id: str | int, **changes: Any) -> ChatSettings:
         """Change enabled/mode/log_chat_id/cooldown_s/threshold/quiet_start/quiet_end; validates values (ValueError with a clear message)."""
         platform, chat = _key(platform, chat_id)
         clean = {name: _validate(name, value) for name, value in changes.items()}
-        with self.state.write() as conn:  # read-modify-write in one transaction: concurrent updates don't clobber
-            row = conn.execute("SELECT * FROM chat_settings WHERE platform = ? AND chat_id = ?", (platform, chat)).fetchone()
-            current = self._from_row(platform, chat, dict(row) if row else None, set())
+        # read-modify-write in one transaction: concurrent updates, from any process, don't clobber
+        with self.state.write(self.state.chat_key(platform, chat)) as tx:
+            current = self._from_row(platform, chat, tx.chat_settings(platform, chat), set())
             new = replace(current, **clean)
             _check_combination(new)  # raising here rolls back: nothing half-applied
-            conn.execute(
-                "INSERT OR REPLACE INTO chat_settings (platform, chat_id, enabled, mode, log_chat_id, cooldown_s, threshold,"
-                " quiet_start, quiet_end, updated_ts) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (platform, chat, int(new.enabled), new.mode, new.log_chat_id, new.cooldown_s, new.threshold,
-                 new.quiet_start, new.quiet_end, time.time()),
-            )
+            tx.save_chat_settings(platform, chat, {name: getattr(new, name) for name in _SETTING_FIELDS}, time.time())
         return self.settings(platform, chat)
 
     def mute(self, platform: str, chat_id: str | int, claim_id: str) -> ChatSettings:
         platform, chat = _key(platform, chat_id)
-        self.state.transaction([(
-            "INSERT OR IGNORE INTO muted_claims (platform, chat_id, claim_id, ts) VALUES (?,?,?,?)",
-            (platform, chat, _claim_key(claim_id), time.time()),
-        )])
+        self.state.mute(platform, chat, _claim_key(claim_id))
         return self.settings(platform, chat)
 
     def unmute(self, platform: str, chat_id: str | int, claim_id: str) -> ChatSettings:
         platform, chat = _key(platform, chat_id)
-        self.state.transaction([(
-            "DELETE FROM muted_claims WHERE platform = ? AND chat_id = ? AND claim_id = ?",
-            (platform, chat, _claim_key(claim_id)),
-        )])
+        self.state.unmute(platform, chat, _claim_key(claim_id))
         return self.settings(platform, chat)
 
     # --- the decision ---------------------------------------------------------------------------------
@@ -251,12 +233,8 @@ class Moderation:
         query = text[:COMPARE_CHARS]
         if not default_process(query):
             return False
-        rows = self.state.query(
-            "SELECT text FROM feedback WHERE platform = ? AND chat_id = ? AND claim_id = ? AND kind = 'wrong'"
-            " AND is_admin = 1 AND status IN ('open', 'accepted') ORDER BY id DESC LIMIT ?",
-            (platform, chat, claim_id, WRONG_MATCH_LOOKBACK),
-        )
-        texts = [r["text"] for r in rows if default_process(r["text"])]
+        rows = self.state.admin_wrong_match_texts(platform, chat, claim_id, WRONG_MATCH_LOOKBACK)
+        texts = [t for t in rows if default_process(t)]
         if not texts:
             return False
         # ratio, not token_set_ratio: a short message whose words all occur in a long reported one would
@@ -268,6 +246,13 @@ class Moderation:
                message_link: str = "", edited: bool = False, now: float | None = None) -> FlagDecision:
         """Decide and record atomically. Never "reply"/"notify" twice for the same (platform, chat, message);
         an edited message is re-checked once; only `match` decisions flag; repeats within the cooldown become "count"."""
+        decision = self._decide(platform, chat_id, message_id, text, result, message_link=message_link, edited=edited,
+                                now=now)
+        ops.MODERATION.labels(decision.action).inc()
+        return decision
+
+    def _decide(self, platform: str, chat_id: str | int, message_id: str | int, text: str, result: CheckResult, *,
+                message_link: str = "", edited: bool = False, now: float | None = None) -> FlagDecision:
         platform, chat = _key(platform, chat_id)
         message = str(message_id)
         revision = 1 if edited else 0
@@ -278,8 +263,7 @@ class Moderation:
         claim_id = best.id if best else None
         score = float(best.score) if best else 0.0
 
-        rows = self.state.query(_SETTINGS_SQL, {"platform": platform, "chat": chat, "claim": claim_id or ""})
-        row = rows[0] if rows else None
+        row = self.state.decision_view(platform, chat, claim_id or "")
         if row is None or not row["enabled"]:
             return FlagDecision("skip", "disabled", claim_id, score)  # nothing written for chats that did not opt in
         settings = self._from_row(platform, chat, row, set())
@@ -297,14 +281,12 @@ class Moderation:
             return early  # an unflagged first delivery needs no guard row: a redelivery can't double anything
         # An edit always records its revision, even as "skip", so later edits are not re-checked.
 
-        with self.state.write() as conn:
+        with self.state.write(self.state.chat_key(platform, chat)) as tx:
             if clock_now:
                 # The time at which this decision holds the write lock, not when it started waiting for it:
                 # otherwise a writer that waited records a time before the card another writer just sent.
                 now = time.time()
-            seen = {r["revision"]: dict(r) for r in conn.execute(
-                "SELECT revision, action, claim_id, flag_id FROM decisions WHERE platform = ? AND chat_id = ? AND message_id = ?",
-                (platform, chat, message))}
+            seen = {r["revision"]: r for r in tx.message_decisions(platform, chat, message)}
             if revision in seen:
                 prior = seen[revision]
                 return FlagDecision("skip", "duplicate message", prior["claim_id"], score, prior["flag_id"])
@@ -313,22 +295,17 @@ class Moderation:
                 decision = FlagDecision("skip", "already flagged", claim_id, score)  # one card per message, ever
             if decision is None:
                 assert best is not None and claim_id is not None
-                decision = self._flag(conn, settings, message, revision, message_link, text, best.claim, claim_id,
+                decision = self._flag(tx, settings, message, revision, message_link, text, best.claim, claim_id,
                                       score, now)
-            conn.execute(
-                "INSERT INTO decisions (platform, chat_id, message_id, revision, ts, action, reason, claim_id, score,"
-                " flag_id, repeat_count) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (platform, chat, message, revision, now, decision.action, decision.reason, decision.claim_id,
-                 decision.score, decision.flag_id, decision.repeat_count),
-            )
+            tx.add_decision(platform, chat, message, revision, now, decision.action, decision.reason,
+                            decision.claim_id, decision.score, decision.flag_id, decision.repeat_count)
         return decision
 
     @staticmethod
-    def _flag(conn: Any, s: ChatSettings, message: str, revision: int, link: str, text: str, claim_text: str,
+    def _flag(tx: Any, s: ChatSettings, message: str, revision: int, link: str, text: str, claim_text: str,
               claim_id: str, score: float, now: float) -> FlagDecision:
         """Inside decide()'s transaction: cooldown, quiet hours, mode -> the flag row and the cooldown row."""
-        cd = conn.execute("SELECT * FROM cooldowns WHERE platform = ? AND chat_id = ? AND claim_id = ?",
-                          (s.platform, s.chat_id, claim_id)).fetchone()
+        cd = tx.cooldown(s.platform, s.chat_id, claim_id)
         # cooldown_s=0 means no cooldown at all: a decision stamped a moment before the last card (its caller
         # passed `now` and then waited for the lock behind that card's writer) is not "within 0 seconds" of it.
         in_cooldown = (s.cooldown_s > 0 and cd is not None and cd["last_card_ts"] is not None
@@ -340,22 +317,14 @@ class Moderation:
         else:
             action, reason = s.mode, "match"
         repeats = ((cd["repeats"] if cd else 0) + 1) if action == "count" else 0
-        flag_id = int(conn.execute(
-            "INSERT INTO flags (ts, platform, chat_id, message_id, revision, message_link, claim_id, claim_text, score,"
-            " action, reason, repeat_count, excerpt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (now, s.platform, s.chat_id, message, revision, (link or "")[:LINK_CHARS], claim_id, claim_text or "",
-             score, action, reason, repeats, _excerpt(text)),
-        ).lastrowid)
+        flag_id = tx.add_flag(ts=now, platform=s.platform, chat_id=s.chat_id, message_id=message, revision=revision,
+                              message_link=(link or "")[:LINK_CHARS], claim_id=claim_id, claim_text=claim_text or "",
+                              score=score, action=action, reason=reason, repeat_count=repeats, excerpt=_excerpt(text))
         if action in CARD_ACTIONS:
-            conn.execute(
-                "INSERT OR REPLACE INTO cooldowns (platform, chat_id, claim_id, last_card_ts, last_flag_id, repeats)"
-                " VALUES (?,?,?,?,?,0)", (s.platform, s.chat_id, claim_id, now, flag_id))
+            tx.start_cooldown(s.platform, s.chat_id, claim_id, now, flag_id)
             card_flag_id = None
         else:
-            conn.execute(
-                "INSERT INTO cooldowns (platform, chat_id, claim_id, repeats) VALUES (?,?,?,1)"
-                " ON CONFLICT (platform, chat_id, claim_id) DO UPDATE SET repeats = repeats + 1",
-                (s.platform, s.chat_id, claim_id))
+            tx.count_repeat(s.platform, s.chat_id, claim_id)
             card_flag_id = cd["last_flag_id"] if cd else None
         return FlagDecision(action, reason, claim_id, score, flag_id, repeats, card_flag_id)
 
@@ -375,8 +344,4 @@ class Moderation:
         reason, repeat_count, excerpt."""
         platform, chat = _key(platform, chat_id)
         limit = max(1, min(int(limit), 200))
-        return self.state.query(
-            "SELECT id, ts, message_id, revision, message_link, claim_id, claim_text, score, action, reason,"
-            " repeat_count, excerpt FROM flags WHERE platform = ? AND chat_id = ? ORDER BY id DESC LIMIT ?",
-            (platform, chat, limit),
-        )
+        return self.state.recent_flags(platform, chat, limit)

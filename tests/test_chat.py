@@ -61,9 +61,10 @@ def test_importing_the_engine_loads_no_network_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
-async def test_a_wrong_match_on_another_message_is_new_feedback(conversation: Conversation) -> None:
+async def test_a_wrong_match_on_another_message_is_new_feedback(engine: Engine, state: StateStore) -> None:
     """The Telegram adapter ignored the text: a second message wrongly matched to the same claim was
-    answered "already sent" and not stored, so it kept being auto-flagged."""
+    answered "already sent" and not stored, so it kept being auto-flagged. (On both state backends.)"""
+    conversation = Conversation(engine, state)
     admin = group_msg(is_admin=True)
     out = Capture()
     wrong = Action(ActionKind.WRONG, CLAIM)
@@ -76,8 +77,7 @@ async def test_a_wrong_match_on_another_message_is_new_feedback(conversation: Co
                                                                   "a different message, also not the claim"]
 
 
-def test_button_references_expire_and_say_so(tmp_path: Path) -> None:
-    state = StateStore(tmp_path / "s.db")
+def test_button_references_expire_and_say_so(state: StateStore) -> None:
     state.put_ref("k", "v", ttl=10, now=1000.0)
     assert state.get_ref("k", now=1009.0) == "v"
     assert state.get_ref("k", now=1010.0) is None  # expired: "This button has expired" is now true
@@ -87,7 +87,8 @@ def test_button_references_expire_and_say_so(tmp_path: Path) -> None:
     assert [r["key"] for r in state.query("SELECT key FROM refs")] == ["new"]
 
 
-async def test_an_expired_button_gets_a_clear_answer(conversation: Conversation) -> None:
+async def test_an_expired_button_gets_a_clear_answer(engine: Engine, state: StateStore) -> None:
+    conversation = Conversation(engine, state)
     refs = Refs(conversation.state)
     long_id = "x" * 80  # does not fit callback_data: stored as a reference
     data = refs.callback_data(Action(ActionKind.SOURCES, long_id))

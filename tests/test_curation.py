@@ -45,15 +45,14 @@ def run(*argv):
 
 
 @pytest.fixture
-def state_path(tmp_path):
-    return tmp_path / "state.db"
+def state_path(state_target):
+    """Once per backend (SQLite file, PostgreSQL URL): see conftest.py."""
+    return state_target
 
 
 @pytest.fixture
-def store(state_path):
-    s = StateStore(state_path)
-    yield s
-    s.close()
+def store(state):
+    return state
 
 
 @pytest.fixture

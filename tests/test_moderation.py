@@ -25,15 +25,14 @@ def at_hour(hour):
 
 
 @pytest.fixture
-def path(tmp_path):
-    return tmp_path / "state.db"
+def path(state_target):
+    """Where the state lives, once per backend (SQLite file, PostgreSQL URL): see conftest.py."""
+    return state_target
 
 
 @pytest.fixture
-def store(path):
-    s = StateStore(path)
-    yield s
-    s.close()
+def store(state):
+    return state
 
 
 @pytest.fixture

@@ -22,6 +22,10 @@ def test_readme_has_exactly_two_commands_and_ci_runs_the_second():
     ci = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines() if ln and not ln.startswith(("#", "set ", "cd "))]
     assert ci == [test_cmd]
     assert run_cmd.endswith("python -m bot run")
+    # the test command starts the services (PostgreSQL) before the tests, and then runs every test
+    steps = test_cmd.split(" && ")
+    assert steps[0] == "bash tests/services.sh" and (ROOT / "tests" / "services.sh").is_file()
+    assert steps[-1].endswith("python -m pytest -q")
 
 
 def test_dockerfile_installs_like_the_readme():
@@ -68,3 +72,19 @@ def test_the_wheel_ships_the_knowledge_and_no_benchmarks_or_tests(tmp_path: Path
                 if p.is_file() and p.suffix in (".yaml", ".md")}
     assert shipped == expected
     assert not [n for n in names if n.startswith(("benchmarks/", "tests/"))]
+
+
+def test_compose_runs_a_fleet_configured_only_with_variables_the_bot_reads() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    config_source = (ROOT / "bot" / "config.py").read_text()
+    services = compose["services"]
+    bots = {name: s for name, s in services.items() if s.get("build") == "."}
+    assert "postgres" in services and {"telegram-1", "telegram-2", "discord"} <= set(bots)
+    for name, service in bots.items():
+        for variable in service.get("environment") or {}:
+            assert f'"{variable}"' in config_source, f"{name}: {variable} is not read by bot/config.py"
+        assert service["environment"].get("CLAIM_CONTEXT_STATE", "").startswith("postgresql://") or name == "knowledge-sync"
+    telegram = [s["environment"] for n, s in bots.items() if "TELEGRAM_WEBHOOK_URL" in (s.get("environment") or {})]
+    assert len(telegram) == 2 and sum(e.get("TELEGRAM_WEBHOOK_SKIP_REGISTER") != "1" for e in telegram) == 1

@@ -598,7 +598,7 @@ async def test_flood_of_1000_group_messages_within_limits(fake: FakeTelegram, bo
 
 
 def state_count(state: StateStore, sql: str) -> int:
-    return int(state.execute(sql).fetchone()[0])
+    return int(next(iter(state.query(sql)[0].values())))
 
 
 # --- operation ---------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import asyncio
 import logging
 import signal
 
+from bot import ops
 from bot.config import Settings
-from bot.engine.service import Engine
+from bot.knowledge_live import LiveEngine
 from bot.links import LinkResolver
 from bot.state import StateStore
 
@@ -15,8 +16,8 @@ log = logging.getLogger("claim_context")
 
 
 async def run(settings: Settings) -> int:
-    engine = Engine(settings.db_path, semantic=settings.semantic)
-    resolver = LinkResolver.from_settings(settings)
+    engine = LiveEngine(settings.db_path, semantic=settings.semantic)  # switches to new knowledge versions live
+    resolver = ops.InstrumentedResolver(LinkResolver.from_settings(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -25,13 +26,17 @@ async def run(settings: Settings) -> int:
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
     tasks = []
-    state = StateStore(settings.state_path)
+    state = StateStore(settings.state_target, **settings.state_options)
+    health = ops.Health({"knowledge": engine.ready, "state": state.ping})
+    watcher = asyncio.create_task(engine.watch(stop))
+    ops_server = ops.serve(health, settings.ops_port) if settings.ops_port else None
     try:
         if settings.telegram_token:
             from bot.adapters.telegram import run_telegram
 
             log.info("starting Telegram adapter")
-            tasks.append(asyncio.create_task(run_telegram(settings, engine, state, resolver, stop)))
+            tasks.append(asyncio.create_task(run_telegram(settings, engine, state, resolver, stop,  # type: ignore[arg-type]
+                                                          health=health)))
         if settings.discord_token:
             from bot.adapters.discord import run_discord
 
@@ -51,5 +56,9 @@ async def run(settings: Settings) -> int:
             log.error("adapter stopped with an error: %r", r)
         return 1 if failed else 0
     finally:
+        stop.set()
+        await asyncio.gather(watcher, return_exceptions=True)
+        if ops_server is not None:
+            ops_server.stop()
         await resolver.aclose()
         state.close()

@@ -9,7 +9,7 @@ import asyncio
 import socket
 import ssl
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -35,6 +35,14 @@ class Fetched:
     charset: str | None
     content_type: str
     redirects: int
+    validators: dict[str, str] = field(default_factory=dict)  # etag, last-modified: for a conditional re-fetch
+
+
+@dataclass
+class NotModified:
+    """A conditional request answered 304: what the caller had is still current."""
+    url: str
+    final_url: str
 
 
 @dataclass
@@ -182,12 +190,15 @@ class SafeFetcher:
     async def aclose(self) -> None:
         await self._transport.aclose()
 
-    async def fetch(self, url: str) -> Fetched | Refusal:
-        """One URL, following up to max_redirects redirects, each hop checked; never raises."""
+    async def fetch(self, url: str, *, accept: frozenset[str] | None = None,
+                    conditional: dict[str, str] | None = None) -> Fetched | NotModified | Refusal:
+        """One URL, following up to max_redirects redirects, each hop checked; never raises. `accept`: the
+        content types wanted (default HTML); `conditional`: validators from an earlier Fetched (etag,
+        last-modified), sent as If-None-Match / If-Modified-Since, so an unchanged document is NotModified."""
         try:
             async with asyncio.timeout(self.total_timeout):
                 with pin_scope() as pins:
-                    return await self._fetch(url, pins)
+                    return await self._fetch(url, pins, accept or HTML_TYPES, conditional or {})
         except _Stop as stop:
             return Refusal(url, stop.reason)
         except httpx.PoolTimeout:  # every pooled connection busy: our saturation, not the server's slowness
@@ -230,7 +241,16 @@ class SafeFetcher:
                 raise _Stop(reason)
         return [connect_address(ip) for ip in ips]
 
-    async def _fetch(self, url: str, pins: dict[str, list[str]]) -> Fetched:
+    async def _fetch(self, url: str, pins: dict[str, list[str]], accept: frozenset[str] = HTML_TYPES,
+                     conditional: dict[str, str] | None = None) -> Fetched | NotModified:
+        headers = dict(self._headers)
+        if accept is not HTML_TYPES:
+            headers["Accept"] = ", ".join(sorted(accept))
+        if conditional:
+            if conditional.get("etag"):
+                headers["If-None-Match"] = conditional["etag"]
+            if conditional.get("last-modified"):
+                headers["If-Modified-Since"] = conditional["last-modified"]
         current = url.strip()
         for hop in range(self.max_redirects + 1):
             reason = check_url(current, allow_private=self.allow_private)
@@ -241,7 +261,7 @@ class SafeFetcher:
             port = target.port or (443 if target.scheme == "https" else 80)
             pins[host] = await self._addresses(host, port)
 
-            request = httpx.Request("GET", target, headers=self._headers, extensions={"timeout": self._timeouts})
+            request = httpx.Request("GET", target, headers=headers, extensions={"timeout": self._timeouts})
             response = await self._transport.handle_async_request(request)
             try:
                 if response.status_code in REDIRECT_CODES:
@@ -255,18 +275,23 @@ class SafeFetcher:
                     except (httpx.InvalidURL, ValueError) as exc:
                         raise _Stop(f"refused: invalid redirect location ({_short(exc)})") from None
                     continue
+                if response.status_code == 304 and conditional:
+                    return NotModified(url=url, final_url=current)
                 if response.status_code >= 400 or response.status_code < 200:
                     raise _Stop(f"http {response.status_code}")
                 ctype, charset = _content_type(response.headers.get("content-type", ""))
-                if ctype not in HTML_TYPES:
-                    raise _Stop(f"not html: {ctype or 'no content-type'}")
+                if ctype not in accept:
+                    raise _Stop(f"not html: {ctype or 'no content-type'}" if accept is HTML_TYPES
+                                else f"unexpected content-type: {ctype or 'none'}")
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
                     raise _Stop("too large")
                 sink = _BoundedBody(self.max_bytes, response.headers.get("content-encoding", ""))
                 async for chunk in response.aiter_raw(CHUNK):
                     sink.feed(chunk)
-                return Fetched(url=url, final_url=current, body=sink.body(), charset=charset, content_type=ctype, redirects=hop)
+                validators = {k: response.headers[k] for k in ("etag", "last-modified") if response.headers.get(k)}
+                return Fetched(url=url, final_url=current, body=sink.body(), charset=charset, content_type=ctype,
+                               redirects=hop, validators=validators)
             finally:
                 # Closing an unfinished stream drops the connection instead of draining it.
                 await response.aclose()

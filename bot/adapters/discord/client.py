@@ -195,6 +195,10 @@ def build_client(settings: Settings, engine: "Engine", state: StateStore, resolv
     options.setdefault("member_cache_flags", discord.MemberCacheFlags.none())
     options.setdefault("chunk_guilds_at_startup", False)
     options.setdefault("max_messages", 1000)
+    if settings.discord_shard_count is not None:  # this process's part of a fleet's shards
+        options.setdefault("shard_count", settings.discord_shard_count)
+        if settings.discord_shard_ids is not None:
+            options.setdefault("shard_ids", list(settings.discord_shard_ids))
     cls = ShardedClaimContextClient if settings.discord_sharded else ClaimContextClient
     client = cls(**options)
     if settings.discord_gateway_url:

@@ -17,7 +17,10 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defau
 
 from bot.adapters.telegram.handlers import TelegramHandlers
 from bot.adapters.telegram.responder import NO_PREVIEW
+from bot.adapters.telegram.shared_limits import SharedFloodLimiter
 from bot.adapters.telegram.throttle import FloodLimiter, PerChatUpdateProcessor
+from bot.adapters.telegram.webhook import FleetWebhook, UpdateGate
+from bot import ops
 from bot.chat.conversation import Conversation
 from bot.chat.i18n import EN, N_, TRANSLATED, Translator, translator
 from bot.config import Settings
@@ -98,6 +101,12 @@ def _file_base_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/file/bot"
 
 
+def default_limiter(state: StateStore) -> BaseRateLimiter:
+    """Shared state (PostgreSQL) means a fleet may be sending: the limits are kept in the database for all
+    processes; a SQLite file is one process, which keeps them in memory."""
+    return SharedFloodLimiter(state) if state.dialect == "postgresql" else FloodLimiter()
+
+
 def build_application(settings: Settings, engine: Engine, state: StateStore, resolver: "LinkResolver | None", *,
                       limiter: BaseRateLimiter | None = None, concurrency: int = 256) -> Application:
     """The PTB Application with every handler registered; nothing is started."""
@@ -108,7 +117,7 @@ def build_application(settings: Settings, engine: Engine, state: StateStore, res
         ApplicationBuilder()
         .token(settings.telegram_token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
-        .rate_limiter(limiter or FloodLimiter())
+        .rate_limiter(limiter or default_limiter(state))
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
         .connection_pool_size(POOL_SIZE)
         .pool_timeout(30)
@@ -141,11 +150,15 @@ async def _set_commands(app: Application) -> None:
 
 async def run_telegram(settings: Settings, engine: Engine, state: StateStore, resolver: "LinkResolver | None",
                        stop_event: asyncio.Event | None = None, *, app: Application | None = None,
-                       poll_timeout: int = 30) -> None:
+                       poll_timeout: int = 30, health: ops.Health | None = None) -> None:
     """Run until `stop_event` is set (or SIGINT/SIGTERM when no event is given); polling by default,
     webhook mode when Settings.telegram_webhook_url is set. Shuts down gracefully: in-flight updates
-    finish and the last getUpdates offset is confirmed, so no update is lost or answered twice."""
+    finish and the last getUpdates offset is confirmed, so no update is lost or answered twice. In webhook
+    mode each update is acknowledged only once handled, and taken in the shared state first, so replicas
+    behind one URL answer it once (bot/adapters/telegram/webhook.py)."""
     app = app or build_application(settings, engine, state, resolver)
+    health = health or ops.Health({"state": state.ping})
+    hook: FleetWebhook | None = None
     own_signals = stop_event is None
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -170,10 +183,12 @@ async def run_telegram(settings: Settings, engine: Engine, state: StateStore, re
         assert app.updater is not None
         if settings.telegram_webhook_url:
             path = urlsplit(settings.telegram_webhook_url).path.lstrip("/")
-            await app.updater.start_webhook(
-                listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port, url_path=path,
-                webhook_url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret or None,
-                allowed_updates=ALLOWED_UPDATES)
+            hook = FleetWebhook(UpdateGate(app, state, lease_s=settings.update_lease_s), path=path, secret=settings.telegram_webhook_secret,
+                                health=health)
+            hook.listen(settings.telegram_webhook_port, settings.telegram_webhook_listen)
+            if not settings.telegram_webhook_skip_register:
+                await app.bot.set_webhook(settings.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES,
+                                          secret_token=settings.telegram_webhook_secret or None)
             log.info("Telegram adapter running (webhook on %s:%s)", settings.telegram_webhook_listen,
                      settings.telegram_webhook_port)
         else:
@@ -184,6 +199,8 @@ async def run_telegram(settings: Settings, engine: Engine, state: StateStore, re
         await stop.wait()
     finally:
         log.info("Telegram adapter stopping")
+        if hook is not None:
+            await hook.stop()
         with contextlib.suppress(Exception):
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()

@@ -1,0 +1,82 @@
+"""The embedded backend: one SQLite file in WAL mode. One writer at a time (BEGIN IMMEDIATE), across
+threads and processes; every write is one transaction, committed (synchronous=FULL: on disk) before we
+acknowledge."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.state import migrations
+from bot.state.base import Params, StateStore, Tx
+
+
+class SqliteState(StateStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, **_options: Any) -> None:  # options are the server backends'
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # timeout: another process (or a second store on the same file) holding the write lock: wait, don't fail
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")  # acknowledged means on disk
+        try:
+            self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _columns(self, table: str) -> set[str]:
+        return {r["name"] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+
+    def _migrate(self) -> None:
+        """Pending migrations in one BEGIN IMMEDIATE transaction: a second process starting at the same time
+        waits for the lock, then finds them applied. (Not executescript: it would commit first.)"""
+        with self.write() as tx:
+            tx.execute(migrations.VERSION_TABLE.format(**migrations.TYPES[self.dialect]))
+            applied = tx.one("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")["v"]
+            for m in migrations.pending(applied):
+                for sql in m.sql(self.dialect, self._columns):
+                    tx.execute(sql)
+                tx.execute("INSERT INTO schema_migrations (version, name, applied_ts) VALUES (?,?,?)",
+                           (m.version, m.name, time.time()))
+
+    def schema_version(self) -> int:
+        return int(self.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")[0]["v"])
+
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        """Rows as dicts, fetched while holding the lock (a cursor iterated later could interleave with a
+        transaction another thread runs on the same connection)."""
+        with self._lock:
+            return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    @contextmanager
+    def write(self, key: str | None = None) -> Iterator[Tx]:
+        """BEGIN IMMEDIATE takes the file's write lock up front, so reads inside see the latest committed
+        state and no other writer, thread or process, can interleave (`key` needs nothing more here)."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self.conn.execute, self.dialect)
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
