@@ -158,14 +158,21 @@ def nearest(query: PerceptualHash | list[PerceptualHash], known: Iterable[tuple[
 
 
 def image_hash_entry(path: str | Path) -> dict[str, object]:
-    """What a curator pastes under a claim's `images:` (knowledge/README.md) for a local image file: the hash,
-    the algorithm, and placeholders for the description and source that only a person can write."""
+    """What a curator pastes under a claim's `images:` (knowledge/README.md) for a local image file: the hash
+    of the whole picture, the hashes of its reference crops, and placeholders for the description and the
+    source that only a person can write."""
     from bot.images.decode import read_image_file
 
-    h = pdq_hash(read_image_file(path))
-    entry: dict[str, object] = {"hash": h.hex, "algorithm": h.algorithm}
-    if not h.usable:
-        entry["warning"] = f"PDQ quality {h.quality} is below {MIN_QUALITY}: too flat an image to match reliably"
-    entry["description"] = "TODO: what the image shows"
+    whole, *crops = reference_hashes(read_image_file(path))
+    entry: dict[str, object] = {"algorithm": whole.algorithm, "hash": whole.hex, "crops": [c.hex for c in crops]}
+    if not whole.usable:
+        entry["warning"] = f"PDQ quality {whole.quality} is below {MIN_QUALITY}: too flat an image to match reliably"
+    entry["description"] = "TODO: what the picture shows, and what is wrong with it"
     entry["source"] = {"outlet": "TODO", "date": "TODO", "headline": "TODO"}
     return entry
+
+
+def known_hashes(entry: dict[str, object]) -> list[str]:
+    """Every hash of one `images:` entry (the whole picture and its crops), for `nearest`."""
+    crops = entry.get("crops") or []
+    return [str(entry["hash"])] + [str(c) for c in crops]  # type: ignore[union-attr]
