@@ -15,7 +15,7 @@ CLEF = SHARED / "clef2020-checkthat-task2"
 VAR = ROOT / "var"
 
 BENCHES = {"retrieval": "retrieval", "scale": "scale", "links": "links_bench", "telegram": "telegram_load",
-           "discord": "discord_load", "train": "train", "finetune": "finetune"}
+           "discord": "discord_load", "train": "train", "finetune": "finetune", "images": "images"}
 
 
 class DataMissing(Exception):
