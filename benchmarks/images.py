@@ -151,6 +151,8 @@ def text_eval(items: list[dict], images: "Decoded", read: Callable[[Any], str], 
     """OCR then Engine.check for every headline and unrelated image."""
     per: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     false_matches: list[str] = []
+    worst: list[tuple[float, str, str, str]] = []
+    missed: list[str] = []
     for it in items:
         if it["kind"] not in ("headline", "unrelated"):
             continue
@@ -167,11 +169,14 @@ def text_eval(items: list[dict], images: "Decoded", read: Callable[[Any], str], 
         g["check_ms"].append(check_ms)
         if it["text"]:
             g["cer"].append(cer(text, it["text"]))
+            worst.append((g["cer"][-1], it["file"], it["text"], text))
         if it["kind"] == "headline":
             top = result.matches[0].id if result.matches else ""
             g["top1"].append(top == it["claim"])
             g["answered"].append(result.decision == "match" and top == it["claim"])
             g["answered_or_related"].append(result.decision in ("match", "related") and top == it["claim"])
+            if not g["answered"][-1] and it["lang"] == "en":
+                missed.append(f"{it['file']} ({it['claim']}, {result.decision} {top or '-'}): {' '.join(text.split())[:90]!r}")
             ceiling = engine.check(it["text"])
             g["ceiling_answered"].append(ceiling.decision == "match" and ceiling.matches[0].id == it["claim"])
         elif result.decision == "match":
@@ -190,6 +195,8 @@ def text_eval(items: list[dict], images: "Decoded", read: Callable[[Any], str], 
                 row[k] = round(sum(g[k]) / len(g[k]), 3)
         out[group] = row
     out["false_matches"] = false_matches
+    out["worst_cer"] = [f"{c:.2f} {f}: want {w!r} got {' '.join(g.split())!r}" for c, f, w, g in sorted(worst)[-8:]]
+    out["missed_en"] = missed
     return out
 
 
@@ -276,6 +283,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                     help="Hamming distance to report besides the calibrated one (default: PDQ's shipped MATCH_DISTANCE)")
     ap.add_argument("--compare", action="store_true", help="also every installed OCR binding and both hashes")
     ap.add_argument("--no-ocr", dest="ocr", action="store_false", help="hashes only")
+    ap.add_argument("--verbose", action="store_true", help="also the worst OCR outputs and the missed headlines")
     ap.add_argument("--scripts", action="store_true", help="only: CER per installed Tesseract language pack")
     ap.add_argument("--json", type=Path, help="write the figures to this file as well")
     args = ap.parse_args(argv or [])
@@ -362,5 +370,8 @@ def _print(r: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"  false text matches on unrelated images: {len(o['false_matches'])}")
         for line in o["false_matches"][:10]:
             print(f"    {line}")
+        if args.verbose:
+            print("  worst CER:\n    " + "\n    ".join(o["worst_cer"]))
+            print("  English headlines not answered:\n    " + "\n    ".join(o["missed_en"]))
     print(f"\nRSS MB: start {r['rss_mb']['start']}, after decoding and hashing {r['rss_mb']['after_decode_and_hash']}, "
           f"peak {r['rss_mb']['peak']}")

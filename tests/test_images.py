@@ -257,3 +257,25 @@ def test_missing_engine_is_a_typed_answer(monkeypatch: pytest.MonkeyPatch):
     assert not ocr.ocr_available()
     with pytest.raises(OcrUnavailable, match="no OCR engine installed"):
         ocr.recognise(Image.new("RGB", (10, 10)))
+
+
+def test_read_image_gives_text_and_hashes_and_survives_missing_ocr(monkeypatch: pytest.MonkeyPatch):
+    import bot.images.reading as reading
+
+    data = encoded(scene(12), "JPEG", quality=80)
+    monkeypatch.setattr(reading, "recognise", lambda *a, **k: (_ for _ in ()).throw(OcrUnavailable("not here")))
+    r = reading.read_image(data)
+    assert r.text == "" and isinstance(r.ocr_error, OcrUnavailable) and r.hashes and r.hashes[0].usable
+    with pytest.raises(TooLarge):
+        reading.read_image(bomb_png(6000, 6000))
+    with pytest.raises(Undecodable):
+        reading.read_image(data[:100])
+
+
+@needs_ocr
+def test_read_image_reads_a_screenshot():
+    from bot.images.reading import read_image
+
+    want = "Russia hacked the DNC"
+    r = read_image(encoded(headline_image(want), "PNG"), languages="eng")
+    assert r.ocr_error is None and _cer(r.text, want) < 0.1 and r.hashes

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.images.errors import OcrTimeout, OcrUnavailable
+from bot.images.errors import ImageError, OcrTimeout, OcrUnavailable
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -117,9 +117,12 @@ class _Tesserocr:
     def read(self, grey: "Image.Image", languages: str, timeout: float) -> tuple[str, float]:
         api = self._api(languages)
         api.SetImage(grey)
+        start = time.perf_counter()
         if not api.Recognize(timeout=max(1, int(timeout * 1000))):
             api.Clear()
-            raise OcrTimeout(f"text recognition took longer than {timeout:g} s")
+            if time.perf_counter() - start >= timeout * 0.9:
+                raise OcrTimeout(f"text recognition took longer than {timeout:g} s")
+            raise ImageError("Tesseract could not recognise this image")
         lines = api.GetUTF8Text().splitlines()  # from the recognition above; not run again
         confs = [c for c in api.AllWordConfidences() if c >= 0]
         api.Clear()
