@@ -158,6 +158,21 @@ def cmd_rsp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_image_hash(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bot.images import ImageError
+    from bot.images.phash import image_hash_entry
+
+    try:
+        entries = [image_hash_entry(f) for f in args.files]
+    except (ImageError, OSError) as exc:
+        print(f"image-hash: {exc}", file=sys.stderr)
+        return 1
+    print(yaml.safe_dump({"images": entries}, allow_unicode=True, sort_keys=False), end="")
+    return 0
+
+
 # -- checking ------------------------------------------------------------------------------------------------
 def ensure_database(settings: Settings, db: Path | None = None) -> Path:
     """The default database, rebuilt from the shipped knowledge when missing or stale."""
@@ -263,6 +278,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("jsonl")
     r.add_argument("--out")
     r.set_defaults(func=cmd_rsp)
+
+    ih = k.add_parser("image-hash", help="print the `images:` entry (perceptual hash) for local image files")
+    ih.add_argument("files", nargs="+")
+    ih.set_defaults(func=cmd_image_hash)
 
     c = sub.add_parser("check", help="check a message (or --jsonl lines on stdin)")
     c.add_argument("text", nargs="*")
