@@ -40,6 +40,9 @@ def test_a_near_copy_that_swaps_one_thing_states_another_claim():
     assert predicates.substitution("Ivermectin cures cancer", "Ivermectin cures COVID-19") == "cancer instead of covid"
     assert predicates.substitution("The flu vaccine causes autism", "The MMR vaccine causes autism") == "flu instead of mmr"
     assert predicates.substitution("Ivermectin cures covid", "Ivermectin cures COVID-19") == ""
+    assert predicates.substitution("I only use 10 percent of my phone storage lol", "Humans only use 10 percent of their brains")
+    # words changed here and there are a paraphrase, not a swap
+    assert predicates.substitution("Humans use just a tenth of their brain capacity", "Humans only use 10 percent of their brains") == ""
 
 
 def test_paraphrases_that_reword_are_not_swaps():

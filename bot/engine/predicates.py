@@ -188,8 +188,8 @@ def substitution(message: str, statement: str, other_fields: Iterable[str] = (),
     c_only = [(i, t) for i, t in enumerate(c_toks) if _content(t) and not keys([stem(t)]) & m_stems]
     if sum(_content(t) for t in m_toks) > SHORT_MESSAGE:
         return ""  # a long message says more than one thing; the swap test is for restatements
-    if not 1 <= len(m_only) <= 2 or not 1 <= len(c_only) <= 3 or m_only[-1][0] - m_only[0][0] > 1:
-        return ""  # one word, or two in a row ("the common cold")
+    if not 1 <= len(m_only) <= 3 or not 1 <= len(c_only) <= 3 or m_only[-1][0] - m_only[0][0] >= len(m_only):
+        return ""  # a word, or a few in a row ("the common cold", "my phone storage"), put in place of a few
     if any(_verbish(t) for _, t in m_only + c_only):
         return ""
     mi, mw = m_only[0][0], " ".join(t for _, t in m_only)
