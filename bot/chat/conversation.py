@@ -40,7 +40,7 @@ class Conversation:
     # -- engine calls (off the event loop) -------------------------------------------------------------
     async def check(self, msg: Incoming) -> CheckResult:
         """The engine's answer, its card in the asker's language (`msg.locale`) where the claim has it."""
-        result = await checking.check(self.engine, msg.text, msg.links, self.resolver)
+        result = await checking.check(self.engine, msg.text, msg.links, self.resolver, chat=(msg.platform, msg.chat_id))
         return await self._in_language(result, language_of(msg.locale))
 
     async def _in_language(self, result: CheckResult, lang: str) -> CheckResult:
