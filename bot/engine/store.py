@@ -328,31 +328,38 @@ def empty_database(db_path: str | Path, gazetteer_dir: str | Path | None = None)
     write_database(db_path, Knowledge(gazetteer=gazetteer), version="import")
 
 
+def meta_value(db_path: str | Path | None, key: str) -> str | None:
+    """One `meta` value of a claim database (schema_version, knowledge_version, ...); None when the file is
+    missing, is not a claim database, or has no such key."""
+    if db_path is None or not Path(db_path).exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
 def database_is_current(knowledge_dir: str | Path, db_path: str | Path) -> bool:
-    if not Path(db_path).exists():
+    stored = meta_value(db_path, "knowledge_version")
+    if stored is None:
         return False
     try:
         kb = load_knowledge(knowledge_dir)
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        row = conn.execute("SELECT value FROM meta WHERE key='knowledge_version'").fetchone()
-        conn.close()
     except Exception:
         return False
-    return bool(row) and row[0] == knowledge_version(kb)
+    return stored == knowledge_version(kb)
 
 
 def check_schema(db_path: str | Path) -> None:
     """ValueError, saying how to rebuild, unless `db_path` is a claim database of this schema version."""
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not a claim database at all
-        row = None
-    if not row or row[0] != SCHEMA_VERSION:
-        raise ValueError(f"{db_path}: database schema {row[0] if row else 'unknown'} is not {SCHEMA_VERSION}: {REBUILD}")
+    found = meta_value(db_path, "schema_version")
+    if found != SCHEMA_VERSION:
+        raise ValueError(f"{db_path}: database schema {found or 'unknown'} is not {SCHEMA_VERSION}: {REBUILD}")
 
 
 def import_claims(db_path: str | Path, claims: list[dict[str, Any]], vectors: bool = False) -> tuple[int, int]:
