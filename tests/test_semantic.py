@@ -187,3 +187,18 @@ def test_default_imports_load_no_heavy_library() -> None:
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_no_false_matches_on_negative_set_with_the_tier(tmp_path: Path, encoder: semantic.Encoder) -> None:
+    """The default install's matcher (the tier on) on the shipped knowledge: the 757 ordinary messages,
+    unrelated headlines and same-topic hard negatives give no `match`, as on the lexical path."""
+    from bot.config import DEFAULT_KNOWLEDGE_DIR
+    from bot.engine.store import build_database
+
+    db = build_database(DEFAULT_KNOWLEDGE_DIR, tmp_path / "kb.db")
+    semantic.build_vectors(db, model=encoder)
+    conn = sqlite3.connect(db)
+    m = Matcher(conn, semantic=semantic.SemanticIndex(conn, model=encoder))
+    lines = [ln for ln in (DATA / "negatives.txt").read_text(encoding="utf-8").splitlines() if ln.strip()]
+    assert len(lines) == 757
+    assert [ln for ln in lines if m.decide(ln).decision == "match"] == []
