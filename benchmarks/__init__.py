@@ -15,7 +15,9 @@ CLEF = SHARED / "clef2020-checkthat-task2"
 VAR = ROOT / "var"
 
 BENCHES = {"retrieval": "retrieval", "scale": "scale", "links": "links_bench", "telegram": "telegram_load",
-           "discord": "discord_load", "train": "train", "finetune": "finetune", "fleet": "fleet"}
+           "discord": "discord_load", "train": "train", "finetune": "finetune", "multilingual": "multilingual",
+           "decisions": "decisions", "fleet": "fleet",
+           "images": "images"}
 
 
 class DataMissing(Exception):

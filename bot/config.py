@@ -151,7 +151,7 @@ class Settings:
     allow_private_fetch: bool = False  # tests only: lets the fetcher reach loopback
     knowledge_feeds: tuple[str, ...] = ()  # ClaimReview DataFeed URLs for `knowledge sync`
     feed_max_bytes: int = 20_000_000  # a feed over this is refused (the previous good copy stays)
-    semantic: bool = False  # rank with the optional semantic tier too (needs `pip install .[semantic]`)
+    semantic: bool = True  # the semantic tier (bot/engine/semantic.py); CLAIM_CONTEXT_SEMANTIC=0 for lexical only
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -182,7 +182,7 @@ class Settings:
             discord_shard_ids=shard_ids,
             discord_shard_count=shard_count,
             allow_private_fetch=_bool(e, "CLAIM_CONTEXT_ALLOW_PRIVATE_FETCH"),
-            semantic=_bool(e, "CLAIM_CONTEXT_SEMANTIC"),
+            semantic=_bool(e, "CLAIM_CONTEXT_SEMANTIC", True),
             knowledge_feeds=_feeds(e),
             feed_max_bytes=_int(e, "CLAIM_CONTEXT_FEED_MAX_BYTES", 20_000_000, 1024, 1_000_000_000) or 20_000_000,
         )

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.engine.importers import parse_document
 from bot.engine.knowledge import load_knowledge
-from bot.engine.store import knowledge_version, write_database
+from bot.engine.store import knowledge_version, meta_value, write_database
 from bot.knowledge_versions import current_version, publish
 from bot.links.fetch import Fetched, NotModified, SafeFetcher
 
@@ -133,19 +133,7 @@ async def fetch_feeds(urls: list[str], cache: FeedCache, fetcher: SafeFetcher) -
 
 
 def _db_version(path: Path | None) -> str:
-    if path is None:
-        return ""
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'knowledge_version'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return ""
-    return row[0] if row else ""
+    return meta_value(path, "knowledge_version") or ""
 
 
 def sync(knowledge_dir: Path, db_path: Path, urls: list[str], *, feeds_dir: Path, max_bytes: int,

@@ -24,6 +24,13 @@ from bot import ops
 from bot.engine.cards import CheckResult
 from bot.state import StateStore, Tx
 
+
+def N_(message: str) -> str:
+    """Marks a sentence for the chat layer's catalogues (bot/chat/i18n.py extracts N_ calls); translated
+    where it is shown, so this policy module needs nothing from the chat layer."""
+    return message
+
+
 MODES = ("reply", "notify")
 MAX_COOLDOWN_S = 7 * 24 * 3600
 NEAR_IDENTICAL = 90.0  # fuzz.ratio on default_process'd text: same message give or take a few characters
@@ -98,8 +105,9 @@ class SettingError(ValueError):
         self.setting, self.problem, self.values = setting, problem, values
         super().__init__(self.worded({name: name for name in _SETTING_FIELDS}))
 
-    def worded(self, names: dict[str, str]) -> str:
-        return self.problem.format(**{**{n: n for n in _SETTING_FIELDS}, **names, **self.values})
+    def worded(self, names: dict[str, str], template: str | None = None) -> str:
+        """The problem in a front end's words; `template`: the problem translated (same fields)."""
+        return (template or self.problem).format(**{**{n: n for n in _SETTING_FIELDS}, **names, **self.values})
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -132,13 +140,13 @@ def _validate(name: str, value: Any) -> Any:
     if name == "mode":
         mode = str(value).strip().lower() if isinstance(value, str) else value
         if mode not in MODES:
-            raise SettingError(name, "{mode} must be reply or notify, not {value!r}", value=value)
+            raise SettingError(name, N_("{mode} must be reply or notify, not {value!r}"), value=value)
         return mode
     if name == "log_chat_id":
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise SettingError(name, "{log_chat_id} must be a chat or channel id, not {value!r}", value=value)
+            raise SettingError(name, N_("{log_chat_id} must be a chat or channel id, not {value!r}"), value=value)
         return str(value).strip()
     if name == "cooldown_s":
         return _as_int(name, value, 0, MAX_COOLDOWN_S, f"a whole number of seconds from 0 to {MAX_COOLDOWN_S} (7 days)")
@@ -148,7 +156,7 @@ def _validate(name: str, value: Any) -> Any:
         except (TypeError, ValueError):
             number = float("nan")
         if not 0.0 <= number <= 1.0:  # also rejects NaN
-            raise SettingError(name, "{threshold} must be a score from 0 to 1, not {value!r}", value=value)
+            raise SettingError(name, N_("{threshold} must be a score from 0 to 1, not {value!r}"), value=value)
         return number
     if name in ("quiet_start", "quiet_end"):
         if value is None:
@@ -160,13 +168,13 @@ def _validate(name: str, value: Any) -> Any:
 
 def _check_combination(s: ChatSettings) -> None:
     if (s.quiet_start is None) != (s.quiet_end is None):
-        raise SettingError("quiet_start", "set {quiet_start} and {quiet_end} together (both hours 0-23 UTC, or both "
-                           "None to turn quiet hours off)")
+        raise SettingError("quiet_start", N_("set {quiet_start} and {quiet_end} together (both hours 0-23 UTC, or both "
+                              "None to turn quiet hours off)"))
     if s.quiet_start is not None and s.quiet_start == s.quiet_end:
-        raise SettingError("quiet_start", "{quiet_start} and {quiet_end} must differ (quiet hours run from start up to "
-                           "end, UTC)")
+        raise SettingError("quiet_start", N_("{quiet_start} and {quiet_end} must differ (quiet hours run from start up to "
+                              "end, UTC)"))
     if s.mode == "notify" and not s.log_chat_id:
-        raise SettingError("log_chat_id", "notify mode needs a {log_chat_id}: the moderators' chat or channel to post to")
+        raise SettingError("log_chat_id", N_("notify mode needs a {log_chat_id}: the moderators' chat or channel to post to"))
 
 
 def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:

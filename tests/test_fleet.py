@@ -120,8 +120,10 @@ async def test_three_replicas_answer_every_update_once_under_redelivery(fake, tg
     # the fleet-wide group limit: the one group's 6 cards went out 3 s apart (20 a minute), not 3 at once
     group_sends = sorted(c.ts for c in fake.calls_to("sendMessage") if c.params["chat_id"] == GROUP)
     # (measured where Telegram measures, at arrival: a replica's first send opens its connection and may
-    # arrive late, shortening the first gap, so the span is taken from the second send)
-    assert len(group_sends) == 6 and group_sends[-1] - group_sends[1] >= 4 * 3.0 - 0.3
+    # arrive late, shortening the first gap, so the span is taken from the second send; a loaded machine
+    # delays single sends by up to about a second. Three replicas with only their own limiters would send the
+    # six within about 3 s, so the bound still tells a fleet-wide limit from none)
+    assert len(group_sends) == 6 and group_sends[-1] - group_sends[1] >= 4 * 3.0 - 1.5
 
 
 async def test_a_setting_made_through_one_replica_holds_in_the_others(fake, tg_engine, pg_url):

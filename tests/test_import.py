@@ -104,3 +104,44 @@ def test_imported_claim_takes_its_main_actor_from_the_gazetteer(tmp_path):
     unnamed = engine.check("The president secretly banned the Pledge of Allegiance in public schools!")
     assert unnamed.matches[0].id == "imported-pledge" and unnamed.decision == "related"
     assert "Barack Obama" in unnamed.reason
+
+
+def test_imported_claims_keep_their_actors_by_role_and_check_shows_them(tmp_path, capsys):
+    import sqlite3
+
+    feed = {"@context": "https://schema.org", "@type": "DataFeed", "dataFeedElement": [
+        {"@type": "DataFeedItem", "item": [review("Iran paid the Taliban bounties to kill US troops in Afghanistan", "Unproven")]},
+        {"@type": "DataFeedItem", "item": [review("Russia's GRU paid Taliban-linked militants bounties to kill American soldiers",
+                                                  "Unsupported")]}]}
+    fillers = ["Drinking bleach cures the flu", "5G masts spread the coronavirus", "The Moon landing was staged in a studio",
+               "Carrots help you see in the dark", "Bananas are slightly radioactive", "Sharks cannot get cancer",
+               "US inflation hit 9.1 percent in 2022", "Paying federal income tax is voluntary"]
+    feed["dataFeedElement"] += [{"@type": "DataFeedItem", "item": [review(f)]} for f in fillers]  # word statistics of a feed
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(feed), encoding="utf-8")
+    db = tmp_path / "fresh.db"  # a new file: the shipped gazetteer comes with it
+    assert main(["knowledge", "import", "--db", str(db), str(path)]) == 0
+    rows = dict(sqlite3.connect(db).execute("SELECT statement, actors FROM claims").fetchall())
+    assert json.loads(rows[feed["dataFeedElement"][0]["item"][0]["claimReviewed"]]) == {
+        "doer": ["Iran"], "target": ["Taliban", "United States"], "place": ["Afghanistan"]}
+    assert json.loads(rows[feed["dataFeedElement"][1]["item"][0]["claimReviewed"]])["doer"] == ["Russia"]  # GRU -> Russia
+    capsys.readouterr()
+    assert main(["check", "--db", str(db), "--json", "--no-fetch", "NYT says the Kremlin put a bounty on US troops"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["actors"]["message"]["doer"] == ["Russia"]
+    assert out["matches"][0]["claim"].startswith("Russia's GRU") and out["actors"]["claim"]["doer"] == ["Russia"]
+
+
+def test_import_into_a_database_of_an_older_schema_says_how_to_rebuild(tmp_path, capsys):
+    import sqlite3
+
+    from bot.engine.store import empty_database
+
+    db = tmp_path / "old.db"
+    empty_database(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(review("Drinking bleach cures the flu")), encoding="utf-8")
+    assert main(["knowledge", "import", "--db", str(db), str(path)]) == 1
+    assert "knowledge build" in capsys.readouterr().err

@@ -113,3 +113,15 @@ def test_clean_removes_every_format_character_in_unicode():
     # reads it in that display order (test_evasions_of_a_known_headline_still_match).
     bad = [f"U+{ord(ch):04X}" for ch in fmt if ch != "\u202e" and clean(f"vac{ch}cine") != "vaccine"]
     assert bad == []
+
+
+def test_words_spelled_letter_by_letter_are_joined():
+    assert tokens("I r a n paid b o u n t i e s") == ["iran", "paid", "bounties"]
+    assert tokens("R.u.s.s.i.a paid K.a.m.a.l.a") == ["russia", "paid", "kamala"]
+    assert tokens("the U.S. and I am a fan") == ["the", "u", "s", "and", "i", "am", "a", "fan"]  # two letters stay
+
+
+def test_accents_on_latin_letters_do_not_hide_a_word():
+    assert tokens("Pôpé Fráncîs endorsed Bèrnîë") == ["pope", "francis", "endorsed", "bernie"]
+    assert tokens("Élysée") == ["elysee"]
+    assert tokens("Путин") == ["путин"]  # another script is left alone

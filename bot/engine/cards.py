@@ -71,6 +71,7 @@ class Card:
     related: tuple[RelatedClaim, ...] = ()
     outlet: OutletNote | None = None
     last_reviewed: str = ""
+    lang: str = "en"  # the language of statement and status_note (English where the file has no translation)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +96,8 @@ class CheckResult:
     outlet: OutletNote | None = None  # for the first link, if any
     link: dict[str, Any] | None = None  # extracted page fields, if a link was fetched
     reason: str = ""  # why the decision was taken (short, for logs and curators)
+    actors: dict[str, Any] | None = None  # {"message": roles, "claim": the top claim's roles}, roles by doer/target/place
+    language: str = "en"  # the message's, as the engine read it (bot/engine/language.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,4 +107,6 @@ class CheckResult:
             "outlet": asdict(self.outlet) if self.outlet else None,
             "link": self.link,
             "reason": self.reason,
+            "actors": self.actors,
+            "language": self.language,
         }

@@ -93,6 +93,7 @@ ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "kind": (ENTITY_KINDS, True),
     "aliases": ("strs?", False),
     "names": (("by-lang", "strs"), False),  # names in other languages, inflected forms included
+    "part_of": ("text", False),  # an agency's state (GRU -> Russia): actors are compared state to state
 }
 RSP_SPEC: dict[str, tuple[Any, bool]] = {  # what `build` reads from each outlets/rsp.yaml entry
     "name": ("text", True),
@@ -108,7 +109,7 @@ DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
 # shipped claim file is 4 KB and rsp.yaml 250 KB, so these leave room for growth.
 MAX_CLAIM_FILE_BYTES = 1_000_000
 MAX_LIST_FILE_BYTES = 2_000_000  # ownership.yaml, entities.yaml
-MAX_RSP_FILE_BYTES = 10_000_000
+MAX_RSP_FILE_BYTES = 5_000_000  # 20 times the shipped file (250 KB, 497 entries)
 MAX_TEXT_CHARS = 4_000
 MAX_YAML_DEPTH = 20  # the claim schema nests 4 deep
 
@@ -135,19 +136,53 @@ class _StrictLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:  # 2021-02-30: let the field check name it
-            return self.construct_scalar(node)
+
+def _timestamp_or_text(loader: Any, node: Any) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:  # 2021-02-30: kept as written, for the field check to name
+        return loader.construct_scalar(node)
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+if yaml.__with_libyaml__:
+    class _CStrictLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        """libyaml's loader with the same date rule; used only after _check_events passed the text."""
+
+    _CStrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _check_events(text: str) -> None:
+    """One pass of libyaml's event parser (linear time, C speed): refuse aliases and deep nesting before
+    anything is built. PyYAML's pure-Python scanner is quadratic on long lines (a 1 MB line takes 30 s)."""
+    depth = 0
+    loader = yaml.CSafeLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in knowledge files",
+                                                  event.start_mark)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                                      event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str) -> Any:
     """Parse one knowledge file's text; raises yaml.YAMLError (with a mark) on aliases and deep nesting."""
-    loader = _StrictLoader(text)
+    if yaml.__with_libyaml__:
+        _check_events(text)
+        loader: Any = _CStrictLoader(text)
+    else:  # pure-Python PyYAML: the same rules, enforced while composing
+        loader = _StrictLoader(text)
     try:
         return loader.get_single_data()
     finally:
@@ -195,7 +230,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         return [_check(item, kind[0], f"{where}[{i}]", problems) for i, item in enumerate(value)]
     if isinstance(kind, tuple):
         if value not in kind:
-            problems.append(f"{where}: {value!r} is not one of {', '.join(kind)}")
+            problems.append(f"{where}: {repr(value)[:80]} is not one of {', '.join(kind)}")
         return value
     if kind in ("strs", "strs?", "ids", "hosts"):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -243,7 +278,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         expected = {"id": "lowercase letters, digits and '-'", "date": "YYYY, YYYY-MM or YYYY-MM-DD",
                     "day": "YYYY-MM-DD", "lang": "a two-letter ISO 639-1 code",
                     "domain": "a lowercase domain name like rt.com"}[kind]
-        problems.append(f"{where}: {value!r} is not {expected}")
+        problems.append(f"{where}: {repr(value)[:80]} is not {expected}")
     elif kind in ("date", "day") and not _real_date(value):
         problems.append(f"{where}: {value!r} is not a real date")
     return value
@@ -288,6 +323,21 @@ class Knowledge:
     gazetteer: list[dict[str, Any]] = field(default_factory=list)
     rsp: list[dict[str, Any]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # `file: message` lines a curator should read; nothing fails
+
+
+def distortion_warnings(kb: Knowledge) -> list[str]:
+    """Phrasings that distort their claim (another doer, an over-claiming verb: bot/engine/distortion.py);
+    under a `true` or `mostly-true` claim they would show a false statement as true."""
+    from bot.engine import distortion
+
+    index = distortion.gazetteer_index(kb.gazetteer)
+    out = []
+    for claim in kb.claims:
+        strict = " (status " + claim["status"] + ": make it its own claim, linked as related)" \
+            if claim.get("status") in distortion.STRICT_STATUSES else ""
+        out += [f"{claim.get('_file', claim['id'])}: phrasings: {w}{strict}" for w in distortion.distortions(claim, index)]
+    return out
 
 
 def _load_yaml(path: Path, problems: list[str], max_bytes: int = MAX_LIST_FILE_BYTES) -> Any:
@@ -373,6 +423,10 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         if path.exists():
             kb.files.append(path)
         setattr(kb, attr, _load_list(path, spec, problems))
+    names = {g.get("name") for g in kb.gazetteer}
+    for i, g in enumerate(kb.gazetteer):
+        if g.get("part_of") and g["part_of"] not in names:
+            problems.append(f"{root / 'entities.yaml'}: [{i}].part_of: {g['part_of']!r} is not an entity of the gazetteer")
     rsp_path = root / "outlets" / "rsp.yaml"
     if rsp_path.exists():
         kb.files.append(rsp_path)
@@ -387,4 +441,5 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     if problems:
         raise KnowledgeError(problems)
     kb.claims.sort(key=lambda c: c["id"])
+    kb.warnings = distortion_warnings(kb)
     return kb

@@ -6,8 +6,12 @@
    split into words it does know.
 2. Re-rank: lexical features per candidate (BM25, IDF-weighted coverage both ways, bigram overlap, fuzzy
    similarity from rapidfuzz) fused by a logistic model trained on CLEF train (bot/engine/fusion.json).
-3. Decide: `match` needs a high fused score, enough content words and, where the claim has a main actor,
-   that actor named in the message; otherwise `related` (same topic) or `none`.
+3. Actors: the message's and the candidates' actors by role (bot/engine/actors.py; the claims' are stored at
+   build and import). A candidate whose doer contradicts the message's goes below one that agrees.
+4. Decide: `match` needs a high fused score, enough content words and, where the claim has a main actor,
+   that actor named in the message; no contradicting actors; the claim's predicate stated, not only its
+   topic, and no single thing swapped (bot/engine/predicates.py). A message naming the claim's doer and
+   verb, or restating it part by part, needs less confidence. Otherwise `related` (same topic) or `none`.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from bot.engine import actors, normalize
+from bot.engine import actors, language, normalize, predicates
 from bot.engine.normalize import Memo, stem
 from bot.engine.postings import ImpactIndex, idf
 
@@ -30,7 +35,16 @@ FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field",
             "cov_query_statement", "cov_query_phrasing", "rare_hits", "number_hits")
 RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
 CANDIDATES = 10
+POOL = 100  # first-stage candidates whose cosine the semantic tier reads (100 blobs and one small matmul)
+SEMANTIC_EXTRA = 10  # candidates beyond the lexical top CANDIDATES that the tier adds, by cosine
+QUERY_TOKENS = 32  # word pieces of a message the tier embeds (the model's cost grows with them; chosen on train)
 MAX_SPLITS = 6  # run-together words tried per message (hashtags, handles)
+AGREE_BM25_REL = 0.6  # a candidate with the message's doer and this share of the best BM25 is on topic (see apply_roles)
+# The match threshold when the message names the claim's doer and verb (Matcher.corroborated): the actors and
+# the predicate are evidence the lexical confidence does not see.
+CORROBORATED_MATCH = 0.75
+RESTATED_MATCH = 0.80  # ... and when a claim with no doer is restated part by part (predicates.restates)
+CORROBORATED_SHARED = 2  # content words in common besides the agreed doer, at least
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -46,6 +60,9 @@ class Scored:
     features: dict[str, float] = field(default_factory=dict)
     actor_named: bool = True
     shared: int = 0  # distinct content words shared with the message
+    roles: actors.Roles = actors.Roles()  # who the claim says did it, to whom, where (stored at build/import)
+    conflict: str = ""  # why the message's actors contradict the claim's ('' if they do not)
+    phrasings: list[str] = field(default_factory=list)  # read for the best candidate only (states_predicate)
 
 
 @dataclass
@@ -55,6 +72,8 @@ class Decision:
     reason: str
     message_actors: list[str]
     confidence: float = 0.0  # that the best candidate is the claim the message states
+    message_roles: actors.Roles = actors.Roles()
+    lang: str = "en"  # the message's language (bot/engine/language.py)
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,7 @@ class FusionModel:
 
 
 MATCH_FEATURES = ("top_score", "margin", "cov_claim_field", "cov_claim", "cov_query", "bigram", "fuzzy_set", "bias",
-                  "semantic")  # the last only with the optional semantic tier (always 0 without it)
+                  "semantic")  # the last only from the semantic tier (always 0 in the lexical model)
 
 
 def match_features(ranked: list["Scored"]) -> dict[str, float]:
@@ -100,6 +119,45 @@ def match_features(ranked: list["Scored"]) -> dict[str, float]:
     return {"top_score": top.score, "margin": top.score - second, "cov_claim_field": f.get("cov_claim_field", 0.0),
             "cov_claim": f.get("cov_claim", 0.0), "cov_query": f.get("cov_query", 0.0), "bigram": f.get("bigram", 0.0),
             "fuzzy_set": f.get("fuzzy_set", 0.0), "bias": 1.0, "semantic": f.get("semantic", 0.0)}
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class CascadeModel:
+    """The fusion of the default install: candidates the semantic tier scored (their features hold
+    "semantic") go through `semantic`, the others (the cascade kept the lexical answer) through `lexical`.
+
+    Its confidences share the lexical match threshold: the semantic confidence is shifted on the logit
+    scale so that its own threshold (fitted on train like the lexical one) lands on the lexical one, which
+    leaves every decision of either model unchanged. A best candidate the first stage did not rank in its
+    top CANDIDATES (found by its cosine alone) stays below the threshold: `related` at most."""
+
+    lexical: FusionModel
+    semantic: FusionModel
+
+    @property
+    def match_threshold(self) -> float:
+        return self.lexical.match_threshold
+
+    @property
+    def related_threshold(self) -> float:
+        return self.lexical.related_threshold
+
+    def score(self, feats: dict[str, float]) -> float:
+        return (self.semantic if "semantic" in feats else self.lexical).score(feats)
+
+    def confidence(self, ranked: list["Scored"]) -> float:
+        if not ranked or "semantic" not in ranked[0].features:
+            return self.lexical.confidence(ranked)
+        shift = _logit(self.lexical.match_threshold) - _logit(self.semantic.match_threshold)
+        conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, _logit(self.semantic.confidence(ranked)) + shift))))
+        if not ranked[0].features.get("lexical_hit", 1.0):
+            conf = min(conf, math.nextafter(self.match_threshold, 0.0))
+        return conf
 
 
 class _Vocab:
@@ -117,12 +175,16 @@ def _bigrams(toks: list[str]) -> set[tuple[str, str]]:
 
 
 class SemanticIndex(Protocol):
-    """Optional semantic tier (`pip install .[semantic]`, see bot/engine/semantic.py)."""
+    """The semantic tier (bot/engine/semantic.py): message embeddings and the claims' stored vectors."""
 
     fusion_path: Path  # the fusion model trained with the "semantic" feature
 
-    def search(self, text: str, rowids: list[int], k: int) -> dict[int, float]:
-        """Cosine similarity of `text` to the claims `rowids` and to its `k` nearest claims (rowid -> cosine)."""
+    def query_vector(self, text: str, max_tokens: int) -> Any:
+        """The message's unit-length embedding (its first `max_tokens` word pieces)."""
+        ...
+
+    def cosines(self, conn: sqlite3.Connection, vector: Any, rowids: list[int]) -> dict[int, float]:
+        """Cosine of `vector` to each claim of `rowids` that has a stored vector."""
         ...
 
 
@@ -131,7 +193,10 @@ class Matcher:
                  semantic: SemanticIndex | None = None) -> None:
         self.conn = conn
         self.semantic = semantic
-        self.model = model or FusionModel.load(semantic.fusion_path if semantic else FUSION_PATH)
+        # The lexical model decides whether the tier is needed at all (the cascade, see rank()).
+        self.lexical = FusionModel.load(FUSION_PATH)
+        self.model = model or (CascadeModel(self.lexical, FusionModel.load(semantic.fusion_path)) if semantic
+                               else self.lexical)
         self.n_docs = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] or 1
         self.vocab = _Vocab(self)
         self._df = Memo(self._df_lookup)
@@ -160,6 +225,7 @@ class Matcher:
             "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
         self.aliases = actors.by_name(rows)
         self.names = actors.NameIndex(self.aliases)
+        self.role_index = actors.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
 
     def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
         aliases = self.aliases.get(name, []) + [actors.compile_alias(a) for a in [name, *extra_aliases]]
@@ -186,23 +252,74 @@ class Matcher:
         """First stage: BM25F over statement, phrasings and entity names from the impact-ordered postings."""
         return self.index.search([stem(t) for t in content], k)
 
-    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None) -> tuple[list[Scored], list[str]]:
-        """Candidates best first, with fused scores; also the message's normalised tokens."""
+    def lexically_certain(self, ranked: list[Scored], content: list[str]) -> bool:
+        """The cascade's test: the lexical answer stands without the semantic tier when nothing shares two
+        words with the message (decide() says `none` whatever the tier adds) or when its confidence already
+        clears the lexical match threshold (a confident `match`)."""
+        if not ranked or ranked[0].shared < min(2, len(set(content))):
+            return True
+        return self.lexical.confidence(ranked) >= self.lexical.match_threshold
+
+    def rank(self, text: str, limit: int = 5, k: int = CANDIDATES, cleaned: str | None = None,
+             cascade: bool = True, lang: str = language.ENGLISH,
+             also_search: tuple[str, ...] = ()) -> tuple[list[Scored], list[str]]:
+        """Candidates best first, with fused scores; also the message's normalised tokens.
+
+        With the semantic tier, the message is embedded only when the lexical ranking is uncertain
+        (`cascade`; see lexically_certain). Then the cosine of the message to the best POOL lexical
+        candidates re-ranks them: the top `k` lexical candidates plus the SEMANTIC_EXTRA of the rest with
+        the highest cosine are scored by the semantic fusion model. No search runs over all the claims'
+        vectors, so the cost does not grow with their number.
+
+        A message in another language (`lang`) is matched by its words in that language against the claims'
+        texts in it (the semantic model reads English only). `also_search`: words the first stage looks for
+        besides the message's (states named by a metonym), not scored as its words."""
+        cleaned = normalize.clean(text) if cleaned is None else cleaned
         toks = self.message_tokens(text, cleaned)
+        if language.foreign(lang):
+            content = language.content_words(toks, lang)
+            hits = self.index.search([language.stemmer(lang)(w) for w in content], k)
+            return self._scored(hits, content, self.lexical, lang=lang)[:max(limit, 1)], toks
         content = normalize.content_tokens(toks)
-        hits = self.retrieve(content, k)
-        sims: dict[int, float] = {}
-        if self.semantic is not None and content:
-            sims = self.semantic.search(text, [h[0] for h in hits], k)
-            seen = {h[0] for h in hits}
-            hits += [(rowid, 0.0) for rowid, _ in sorted(sims.items(), key=lambda x: -x[1]) if rowid not in seen][:k]
-        if not hits:
+        if self.semantic is None:
+            return self._scored(self.retrieve(content + list(also_search), k), content, self.model)[:max(limit, 1)], toks
+        pool = self.retrieve(content + list(also_search), max(k, POOL))
+        hits = pool[:k]
+        if cascade:
+            lexical = self._scored(hits, content, self.lexical)
+            if self.lexically_certain(lexical, content):
+                return lexical[:max(limit, 1)], toks
+        if not pool:
             return [], toks
+        vector = self.semantic.query_vector(cleaned, QUERY_TOKENS)
+        sims = self.semantic.cosines(self.conn, vector, [rowid for rowid, _ in pool])
+        rest = sorted((i for i in range(k, len(pool)) if pool[i][0] in sims), key=lambda i: (-sims[pool[i][0]], i))
+        positions = list(range(len(hits))) + rest[:SEMANTIC_EXTRA]
+        return self._scored([pool[i] for i in positions], content, self.model, sims, positions)[:max(limit, 1)], toks
+
+    def _scored(self, hits: list[tuple[int, float]], content: list[str], model: "FusionModel | CascadeModel",
+                sims: dict[int, float] | None = None, positions: list[int] | None = None,
+                lang: str = language.ENGLISH) -> list[Scored]:
+        """Re-ranking features and fused scores of the first stage's `hits` (rowid, BM25F), best first.
+        `sims`: the semantic tier's cosines (adds the "semantic" and "lexical_hit" features); `positions`:
+        each hit's rank in the first stage (default: its index in `hits`). `lang`: the message's language;
+        another than English compares the message with the claims' texts in that language only."""
+        if not hits:
+            return []
         rowids = [h[0] for h in hits]
         marks = ",".join("?" * len(rowids))
         meta = {r[0]: r[1:] for r in self.conn.execute(
             f"SELECT rowid, id, statement, status, main_actor, stems FROM claims WHERE rowid IN ({marks})", rowids)}
-        q_stems = [stem(t) for t in content]
+        lines: dict[int, list[str]] | None = None
+        if language.foreign(lang):
+            lines = defaultdict(list)
+            for rowid, terms in self.conn.execute(
+                    f"SELECT claim_rowid, terms FROM claim_terms WHERE lang = ? AND claim_rowid IN ({marks}) "
+                    "ORDER BY claim_rowid, slot, rowid", [lang, *rowids]):
+                lines[rowid].append(terms)
+            q_stems = [language.stemmer(lang)(w) for w in content]  # `content`: this language's content words
+        else:
+            q_stems = [stem(t) for t in content]
         q_set = set(q_stems)
         q_idf = {s: self.stem_idf(s) for s in q_stems}
         q_total = sum(q_idf.values()) or 1.0
@@ -216,20 +333,21 @@ class Matcher:
         q_numeric = {s for s in q_set if any(map(str.isdigit, s))}
         stem_idf, known_idf = self.stem_idf, self.stem_idf.peek  # idf > 0, so `or` only calls on a miss
         scored = []
-        for rank_pos, (rowid, bm) in enumerate(hits):
+        for i, (rowid, bm) in enumerate(hits):
+            rank_pos = positions[i] if positions is not None else i
             cid, statement, status, main_actor, stems = meta[rowid]
-            field_toks = [f.split() for f in stems.split("\n")]
+            field_toks = [f.split() for f in (stems.split("\n") if lines is None else lines.get(rowid, []))]
             field_sets = [set(ft) for ft in field_toks]
             c_set = set().union(*field_sets) if field_toks else set()
             cov_query = sum([v for s, v in q_items if s in c_set]) / q_total
             c_idf = {s: known_idf(s) or stem_idf(s) for s in c_set}
             cov_claim = sum([v for s, v in c_idf.items() if s in q_set]) / (sum(c_idf.values()) or 1.0)
             best_field_cov, best_bigram, best_set, cov_q_field = 0.0, 0.0, 0.0, [0.0, 0.0]
-            for i, ft in enumerate(field_toks):
+            for j, ft in enumerate(field_toks):
                 if not ft:
                     continue
-                fs = field_sets[i]
-                slot = 0 if i == 0 else 1  # the statement, or the best phrasing/title
+                fs = field_sets[j]
+                slot = 0 if j == 0 else 1  # the statement, or the best phrasing/title
                 cov_q_field[slot] = max(cov_q_field[slot], sum([v for s, v in q_items if s in fs]) / q_total)
                 f_total = sum([c_idf[s] for s in fs]) or 1.0
                 best_field_cov = max(best_field_cov, sum([c_idf[s] for s in fs if s in q_set]) / f_total)
@@ -245,24 +363,137 @@ class Matcher:
                      "cov_query_statement": cov_q_field[0], "cov_query_phrasing": cov_q_field[1],
                      "rare_hits": math.log1p(len(shared & q_rare)),
                      "number_hits": math.log1p(len(shared & q_numeric))}
-            if self.semantic is not None:
+            if sims is not None:
                 feats["semantic"] = sims.get(rowid, 0.0)
-            scored.append(Scored(rowid, cid, statement, status, main_actor, self.model.score(feats), bm, feats,
+                feats["lexical_hit"] = float(rank_pos < CANDIDATES)
+            scored.append(Scored(rowid, cid, statement, status, main_actor, model.score(feats), bm, feats,
                                  shared=len(shared)))
         scored.sort(key=lambda s: (-s.score, s.rowid))
-        return scored[:max(limit, 1)], toks
+        return scored
 
     # -- decision --------------------------------------------------------------------------------------
+    def claim_targets(self, rowid: int) -> set[str]:
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT name FROM entities WHERE claim_rowid = ? AND role = 'target'", (rowid,))}
+
+    def order_by_actor(self, ranked: list[Scored], toks: list[str], cleaned: str) -> tuple[list[Scored], str]:
+        """For a message in a language the syntax rules do not read: the actor it names first is its doer
+        (headlines in all nine languages put the doer first; a source named before a colon, "Pentagon: ...",
+        is not). Candidates whose main actor the message names rank above those whose main actor is another
+        actor; a candidate whose target the message names as its doer, with the candidate's own doer after it
+        ("Iran killed Taliban diplomats" for "the Taliban killed Iranian diplomats"), is reversed: its reason
+        is returned for the best candidate so decide() never answers it as a match."""
+        head, colon, rest = cleaned.partition(":")
+        said = cleaned if not colon or len(head) > 60 else rest
+        order = self.names.in_order(normalize.clean_tokens(said, self.vocab), said)
+        if not order:
+            return ranked, ""
+        named = set(order)
+        if any(s.main_actor in named and s.score >= self.model.related_threshold for s in ranked):
+            ranked = sorted(ranked, key=lambda s: 0 if s.main_actor in named else 2 if s.main_actor else 1)
+            for above, s in zip(ranked, ranked[1:]):
+                s.score = min(s.score, above.score)  # a claim moved down shows no more than the one it follows
+        top = ranked[0]
+        if top.main_actor in named and order[0] != top.main_actor and order[0] in self.claim_targets(top.rowid) \
+                and order.index(top.main_actor) > 0:
+            return ranked, f"message has {order[0]} doing it, not {top.main_actor}"
+        return ranked, ""
+
     def actor_aliases(self, rowid: int, name: str) -> list[str]:
         return [r[0] for r in self.conn.execute(
             "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
 
+    # -- actors by role (post-ranking) ---------------------------------------------------------------------
+    def claim_roles(self, rowids: list[int]) -> dict[int, actors.Roles]:
+        marks = ",".join("?" * len(rowids))
+        return {r[0]: actors.Roles.from_dict(json.loads(r[1] or "{}")) for r in self.conn.execute(
+            f"SELECT rowid, actors FROM claims WHERE rowid IN ({marks})", rowids)}
+
+    def apply_roles(self, ranked: list[Scored], message: actors.Roles, toks: list[str] = ()) -> list[Scored]:
+        """When a candidate on topic (at least `related`) has the message's doer, candidates whose actors contradict the message go
+        below the others, in their order: "the Kremlin put a bounty" ranks the Russia claim above the Iran one.
+        With no agreeing candidate the order stands (a contradicting claim may still be `related`, never `match`)."""
+        if not ranked:
+            return ranked
+        # A message naming no actor reorders nothing: only the best candidate's roles serve the decision.
+        candidates = ranked if any(message) else ranked[:1]
+        by_row = self.claim_roles([s.rowid for s in candidates])
+        known = self.role_index.known
+        agree = False
+        demote: dict[int, bool] = {}
+        words = set(toks)
+        for s in candidates:
+            s.roles = by_row.get(s.rowid, actors.Roles())
+            said = message
+            if not said.doers:  # "keanu reeves endorsed joe biden": a lower-case name is still the claim's doer
+                named = tuple(d for d in s.roles.doers if not self.role_index.kind_of(d) and actors.names_unknown(d, words))
+                said = actors.Roles(named, said.targets, said.places) if named else said
+            s.conflict = actors.conflict(said, s.roles, self.role_index)
+            # The order moves only on actors of the gazetteer: names read from capitals are evidence enough to
+            # refuse a match, not to rerank (a tweet's "#BlackHistoryMonth" is no doer).
+            demote[s.rowid] = bool(s.conflict) and bool(actors.conflict(known(message), known(s.roles), self.role_index))
+            on_topic = s.score >= self.model.related_threshold or s.features.get("bm25_rel", 0.0) >= AGREE_BM25_REL
+            agree = agree or (bool(set(known(message).doers) & set(s.roles.doers)) and on_topic)
+        if not agree:
+            return ranked
+        ranked = sorted(ranked, key=lambda s: demote[s.rowid])  # stable: scores keep their order in each part
+        for above, s in zip(ranked, ranked[1:]):
+            s.score = min(s.score, above.score)  # a demoted claim shows no more than the one it now follows
+        return ranked
+
+    def states_predicate(self, s: Scored, toks: list[str]) -> bool:
+        """Whether the message (`toks`, normalised) states what the claim asserts, not only its topic
+        (predicates.py): the predicate of its statement or of one of its phrasings."""
+        row = self.conn.execute("SELECT data FROM claims WHERE rowid = ?", (s.rowid,)).fetchone()
+        data = json.loads(row[0]) if row and row[0] else {}
+        s.phrasings = [p for p in data.get("phrasings", []) if p != s.statement]
+        fields = [s.statement, *s.phrasings]
+        return predicates.states([stem(t) for t in toks], [predicates.predicate(f, self.role_index) for f in fields if f])
+
+    def unnamed_person(self, s: Scored, toks: list[str]) -> str:
+        """A person the claim says did it (or, with no doer, underwent it) whom the gazetteer does not know and
+        the message does not name ('' if none): the main-actor rule for names outside the gazetteer."""
+        people = s.roles.doers or s.roles.targets
+        words = set(toks)
+        for name in people:
+            if not self.role_index.kind_of(name) and actors.looks_like_person(name) and not actors.names_unknown(name, words):
+                return name
+        return ""
+
+    def corroborated(self, s: Scored, message: actors.Roles, toks: list[str], by_metonym: bool = False) -> bool:
+        """Whether the message says the claim's doer did the claim's act: a doer in common (as states:
+        "the Kremlin" is Russia) and the claim's main verb or a close paraphrase of it ("offered a bounty"
+        for "paid")."""
+        if not self.doer_agrees(s, message) or s.shared < CORROBORATED_SHARED + (not by_metonym):
+            return False  # the doer's own name, when the message uses it, is one of the shared words
+        verb = predicates.verbs(s.statement, self.role_index)
+        return bool(verb & predicates.keys(stem(t) for t in toks))
+
+    def doer_agrees(self, s: Scored, message: actors.Roles) -> bool:
+        return any(actors.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers)
+
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
-        ranked, toks = self.rank(text, limit, cleaned=cleaned)
-        actors = self.message_actors(toks, cleaned)
+        # The language of the folded words, not of the raw text: accents and look-alike letters added to
+        # disguise an English headline must not make it read as French or Ukrainian.
+        lang = language.detect(" ".join(normalize.clean_tokens(cleaned)))[0]
+        if language.foreign(lang):
+            return self.decide_in(lang, text, cleaned, limit)
+        role_toks = actors.role_tokens(actors.drop_participle_compounds(cleaned))
+        message_roles = actors.roles_of(role_toks, self.role_index, self.vocab)
+        # A doer named only by a metonym or an agency ("the Kremlin paid", "GRU officers offered") is also
+        # searched by its state's name. Only a doer: "London today!" or "most French thing ever" name no actor
+        # of a claim, and searching "United Kingdom" or "France" for them moves CLEF candidates for nothing.
+        states = [st for st in self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
+                  if st in message_roles.doers or self.role_index.state(st) in message_roles.doers]
+        if states and not any(actors.is_verb(t) for t in actors.fold_tokens(role_toks)[1:]):
+            states = []  # a doer read from a verbless line ("London today!") is too weak to search by
+        extra = tuple(normalize.content_tokens(normalize.tokens(" ".join(states))))
+        ranked, toks = self.rank(text, max(limit, CANDIDATES), cleaned=cleaned, also_search=extra)
+        ranked = self.apply_roles(ranked, message_roles, toks)[:max(limit, 1)]
+        actors_named = self.message_actors(toks, cleaned)
         if not ranked:
-            return Decision("none", [], "no candidate shares a word with the message", actors)
+            return Decision("none", [], "no candidate shares a word with the message", actors_named, 0.0, message_roles)
         for s in ranked:
             if s.main_actor:
                 s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
@@ -271,7 +502,7 @@ class Matcher:
         content = normalize.content_tokens(toks)
 
         def decision(kind: str, why: str) -> Decision:
-            return Decision(kind, ranked, why, actors, conf)
+            return Decision(kind, ranked, why, actors_named, conf, message_roles)
 
         if top.score < self.model.related_threshold:
             return decision("none", f"best score {top.score:.2f} below the related threshold")
@@ -282,15 +513,66 @@ class Matcher:
         if len(content) < MIN_CONTENT_TOKENS:
             return decision("related", "message too short or generic for a match")
         if not top.actor_named:
-            others = [a for a in actors if a != top.main_actor]
+            others = [a for a in actors_named if a != top.main_actor]
             return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
                             else f"message does not name {top.main_actor}")
+        if top.conflict:
+            return decision("related", top.conflict)
+        unnamed = self.unnamed_person(top, toks)
+        if unnamed:
+            return decision("related", f"message does not name {unnamed}")
+        if not self.states_predicate(top, toks):
+            return decision("related", "message shares the claim's topic but does not state its predicate")
+        swapped = predicates.substitution(text, top.statement, top.phrasings, self.role_index)
+        if swapped:
+            return decision("related", f"message states another claim ({swapped})")
         if conf >= self.model.match_threshold:
             return decision("match", f"confidence {conf:.2f} at or above the match threshold")
+        if conf >= CORROBORATED_MATCH and self.corroborated(top, message_roles, toks, bool(states)):
+            return decision("match", f"confidence {conf:.2f}, and the message names the claim's doer and verb")
+        if conf >= RESTATED_MATCH and (not top.roles.doers or self.doer_agrees(top, message_roles)) \
+                and predicates.restates(text, top.statement, self.role_index):
+            return decision("match", f"confidence {conf:.2f}, and the message restates the claim's subject, verb and object")
+        return decision("related", f"confidence {conf:.2f} below the match threshold")
+
+
+    def decide_in(self, lang: str, text: str, cleaned: str, limit: int = 5) -> Decision:
+        """The decision for a message in another language than English: its words against the claims' texts
+        in that language, the actors it names (gazetteer names in every language), the actor it names
+        first as its doer (order_by_actor); the English syntax rules (roles, predicates) do not apply."""
+        ranked, toks = self.rank(text, limit, cleaned=cleaned, lang=lang)
+        named = self.message_actors(toks, cleaned)
+        if not ranked:
+            return Decision("none", [], "no candidate shares a word with the message", named, lang=lang)
+        ranked, reversed_roles = self.order_by_actor(ranked, toks, cleaned)
+        for s in ranked:
+            if s.main_actor:
+                s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
+        top = ranked[0]
+        conf = self.lexical.confidence(ranked)
+
+        def decision(kind: str, why: str) -> Decision:
+            return Decision(kind, ranked, why, named, conf, lang=lang)
+
+        if top.score < self.lexical.related_threshold:
+            return decision("none", f"best score {top.score:.2f} below the related threshold")
+        if top.shared < 2:
+            return decision("none", "fewer than two content words in common with the closest claim")
+        if len(language.content_words(toks, lang)) < MIN_CONTENT_TOKENS:
+            return decision("related", "message too short or generic for a match")
+        if reversed_roles:
+            return decision("related", reversed_roles)
+        if not top.actor_named:
+            others = [a for a in named if a != top.main_actor]
+            return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
+                            else f"message does not name {top.main_actor}")
+        if conf >= self.lexical.match_threshold:
+            return decision("match", f"confidence {conf:.2f} at or above the match threshold ({language.NAMES[lang]})")
         return decision("related", f"confidence {conf:.2f} below the match threshold")
 
 
 def features_for_training(matcher: Matcher, text: str, k: int = CANDIDATES) -> list[tuple[str, dict[str, Any]]]:
-    """(claim id, features) for every candidate of a query: the training rows of the fusion model."""
-    ranked, _ = matcher.rank(text, limit=k, k=k)
+    """(claim id, features) for every candidate of a query: the training rows of the fusion model (with a
+    semantic tier, every query goes through it: no cascade)."""
+    ranked, _ = matcher.rank(text, limit=k + SEMANTIC_EXTRA, k=k, cascade=False)
     return [(s.id, s.features) for s in ranked]

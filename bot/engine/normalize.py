@@ -39,26 +39,40 @@ _INVISIBLE = dict.fromkeys(
 )
 
 # Combining marks that sit on letters of any script (accents, strikethrough, overlays; the generic
-# diacritic blocks) and variation selectors (U+FE0F after each letter): removed after NFD, so "Ir̶a̶n",
-# "Irán" and "I️r️a️n" all read "Iran". Script-specific vowel signs (Devanagari, Arabic) are not here.
-_MARKS = dict.fromkeys(
-    [*range(0x0300, 0x0370), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00), *range(0x20D0, 0x2100),
-     *range(0xFE20, 0xFE30), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
-)
+# diacritic blocks) and variation selectors (U+FE0F after each letter): removed after NFD, so "Ir\u0336a\u0336n",
+# "Ir\u00e1n" and "I\ufe0fr\ufe0fa\ufe0fn" all read "Iran". Script-specific vowel signs (Devanagari, Arabic) are not here.
+_MARKS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\ufe00-\ufe0f"
+                       "\U000e0100-\U000e01ef]+")
 # Regional-indicator symbols (U+1F1E6..U+1F1FF) are the letters A..Z drawn in boxes.
 _REGIONAL = {0x1F1E6 + i: chr(ord("A") + i) for i in range(26)}
+_REGIONAL_RE = re.compile("[\U0001f1e6-\U0001f1ff]")
 # A right-to-left override displays what follows backwards until a pop (PDF, PDI) or the end of the line:
-# "‮nari" shows as "iran". Read the run in display order.
+# "\u202enari" shows as "iran". Read the run in display order.
 _RLO_RE = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
 # Zero-width characters that separate words when a text has no spaces at all.
 _ZW_SEPARATORS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e"), " ")
+_ZW_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u180e]")
+_SPACE_RE = re.compile(r"\s")
 # Hair, thin and other narrow spaces: NFKC makes them ordinary spaces, but between the letters of words that
 # ordinary spaces separate they are letter-spacing ("I\u200ar\u200aa\u200an paid"), removed before NFKC.
-_THIN_SPACES = dict.fromkeys([0x2006, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F])
-# Three or more single letters with the same one separator between each: "I r a n", "I.R.A.N", "I-r-a-n"
-# (a different separator, or two spaces, ends the word: "I.r.a.n p.a.i.d" is two words).
-_SPACED_RE = re.compile(r"(?<![^\W_])[^\W\d_](?P<sep>[ .\u00b7\u2022*|/_-])[^\W\d_](?:(?P=sep)[^\W\d_])+(?![^\W_])")
+_THIN_SPACES_RE = re.compile("[\u2006\u2008\u2009\u200a\u202f\u205f]")
+# Small capitals look like capitals ("ᴛʜɪꜱ ɪꜱ" reads THIS IS); TR39 leaves most as their own prototypes.
+_SMALL_CAPITALS = {c: unicodedata.name(chr(c))[len("LATIN LETTER SMALL CAPITAL "):]
+                   for r in (range(0x0250, 0x02B0), range(0x1D00, 0x1D80), range(0xA700, 0xA800))
+                   for c in r if unicodedata.name(chr(c), "").startswith("LATIN LETTER SMALL CAPITAL ")
+                   and len(unicodedata.name(chr(c))) == len("LATIN LETTER SMALL CAPITAL ") + 1}
+_WORD_RE = re.compile(r"[^\W_]+")
+# Three or more single letters or digits with the same one separator between each: "I r a n", "I.R.A.N",
+# "C-O-V-I-D" (a different separator, or two spaces, ends the word: "I.r.a.n p.a.i.d" is two words). Once a
+# text spells words out this way, its two-character words are spelled out too ("5 G", "U.S.").
+_SPACED = r"(?<![^\W_])[^\W_](?P<sep>%s)[^\W_](?:(?P=sep)[^\W_]){%d,}(?![^\W_])"
+# Dots and dashes first, then spaces: in "i.s a U.k.r.a.i.n.e" the "s a U" is not a spaced-out word.
+_SPACED_PASSES = tuple((re.compile(_SPACED % (seps, 1)), re.compile(_SPACED % (seps, 0)))
+                       for seps in (r"[.\u00b7\u2022*|/_-]", " "))
 _SPACED_SEP_RE = re.compile(r"[ .\u00b7\u2022*|/_-]")
+# A cheap test first (most texts have no separator-letter-separator-letter-separator): it starts at a
+# separator, where the full patterns try every position behind a look-behind.
+_SPACED_HINT = re.compile(r"(?:[ .\u00b7\u2022*|/_-][^\W_]){2}[ .\u00b7\u2022*|/_-]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 
 _TOKEN_RE = re.compile(r"[@$]?[^\W_]+(?:[@$!][^\W_]+)*[@$!]?", re.UNICODE)
@@ -82,17 +96,35 @@ def _unmask(text: str) -> str:
     if "\u202e" in text:
         text = _RLO_RE.sub(lambda m: m.group(1)[::-1], text)
     stripped = text.strip()
-    if not any(ch.isspace() for ch in stripped) and any(ord(ch) in _ZW_SEPARATORS for ch in stripped):
+    if _ZW_RE.search(stripped) and not _SPACE_RE.search(stripped):
         # No visible space at all, yet three or more word-sized pieces between zero-width characters: they
         # stand for spaces. One inside a word ("vac\u200bcine") is removed like any invisible character.
         pieces = stripped.translate(_ZW_SEPARATORS).split()
         if len(pieces) >= 3 and sum(len(p) >= 2 for p in pieces) * 2 > len(pieces):
             text = text.translate(_ZW_SEPARATORS)
-    text = text.translate(_REGIONAL)
+    if _REGIONAL_RE.search(text):
+        text = text.translate(_REGIONAL)
     decomposed = unicodedata.normalize("NFD", text)
-    without = decomposed.translate(_MARKS)
-    if len(without) != len(decomposed):
-        text = unicodedata.normalize("NFC", without)
+    if _MARKS_RE.search(decomposed):
+        text = unicodedata.normalize("NFC", _MARKS_RE.sub("", decomposed))
+    return _fold_words(text)
+
+
+def _join_spelled_out(text: str) -> str:
+    for runs, pairs in _SPACED_PASSES:
+        seps: set[str] = set()
+
+        def join(m: re.Match[str]) -> str:
+            run = m.group(0)
+            if not any(ch.isalpha() for ch in run):  # "1 2 3" stays numbers
+                return run
+            seps.add(m.group("sep"))
+            return _SPACED_SEP_RE.sub("", run)
+
+        text = runs.sub(join, text)
+        if seps:
+            text = pairs.sub(lambda m: _SPACED_SEP_RE.sub("", m.group(0)) if m.group("sep") in seps
+                             and any(ch.isalpha() for ch in m.group(0)) else m.group(0), text)
     return text
 
 
@@ -100,14 +132,15 @@ def clean(text: str) -> str:
     """NFKC, evasions undone (see _unmask), invisible characters removed, URLs removed, letters spelled out
     one by one joined, hashtags split into words. Case is kept."""
     text = text or ""
-    if not text.isascii() and " " in text and any(ord(ch) in _THIN_SPACES for ch in text):
-        text = text.translate(_THIN_SPACES)  # letter-spacing inside words that ordinary spaces separate
+    if not text.isascii() and " " in text and _THIN_SPACES_RE.search(text):
+        text = _THIN_SPACES_RE.sub("", text)  # letter-spacing inside words that ordinary spaces separate
     text = unicodedata.normalize("NFKC", text)
     if not text.isascii():
         text = _unmask(text)
     text = text.translate(_INVISIBLE)
     text = strip_urls(text)
-    text = _SPACED_RE.sub(lambda m: _SPACED_SEP_RE.sub("", m.group(0)), text)
+    if _SPACED_HINT.search(f" {text} "):
+        text = _join_spelled_out(text)
     text = _MEDIA_LINK_RE.sub(" ", text)
     text = _HASHTAG_RE.sub(lambda m: " " + _CAMEL_RE.sub(" ", m.group(1)) + " ", text)
     # Handles carry names: keep the handle and add its camel-case words (@realDonaldTrump -> real Donald Trump).
@@ -116,24 +149,53 @@ def clean(text: str) -> str:
 
 
 def _is_latin_letter(ch: str) -> bool:
-    return "a" <= ch <= "z" or (ch > "\x7f" and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
+    return ("a" <= ch <= "z" or "A" <= ch <= "Z"
+            or (ch > "\x7f" and ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")))
 
 
-def _latin_fold(token: str) -> str:
-    return normalize_confusables(token).casefold()
+def _latin_fold(word: str) -> str:
+    """The word with every look-alike letter replaced by its Latin prototype, case kept."""
+    return normalize_confusables(word.translate(_SMALL_CAPITALS))
 
 
-def _fold_token(token: str, vocab: Container[str] | None, foreign: bool = False) -> str:
+def _mostly_other_script(raws: list[str]) -> bool:
+    """Fewer words with a Latin letter than words that are clearly in another script (a letter with no
+    Latin look-alike: Russian "заплатила", Greek "Ελλάδα"). Words made only of look-alikes are no evidence
+    either way; with no Latin word at all, the text is not English in disguise."""
+    latin = other = 0
+    for r in raws:
+        if any(map(_is_latin_letter, r)):
+            latin += 1
+        elif not r.isascii() and any(ch.isalpha() for ch in r) and not latin_fold(r).isascii():
+            other += 1
+    return latin <= other
+
+
+def _fold_words(text: str) -> str:
+    """Fold look-alike letters into Latin, word by word: words that have a Latin letter (mixed scripts:
+    "Ιrаn"; Latin look-alikes: "ɑ", small capitals) and words made entirely of look-alikes, unless the text
+    is in another script (_mostly_other_script): real Russian or Greek words are left alone."""
+    words = _WORD_RE.findall(text)
+    if all(w.isascii() for w in words):
+        return text
+    foreign = _mostly_other_script(words)
+
+    def fold(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.isascii():
+            return word
+        folded = latin_fold(word)
+        if folded != word and (any(map(_is_latin_letter, word))
+                               or (not foreign and folded.isascii() and folded.isalnum())):
+            return folded
+        return word
+
+    return _WORD_RE.sub(fold, text)
+
+
+def _fold_token(token: str, vocab: Container[str] | None) -> str:
     if token.isalpha() and token.isascii():  # most words: no look-alike, no digit or symbol to decode
         return token
-    if not token.isascii():
-        folded = latin_fold(token)
-        # Fold words that have a Latin letter (mixed scripts: "Ιrаn", or Latin look-alikes: "ɑ", small
-        # capitals) and words made entirely of look-alikes, unless the text is mostly in another script:
-        # real Russian or Greek words are left alone.
-        if folded != token and (any(map(_is_latin_letter, token))
-                                or (not foreign and folded.isascii() and folded.isalnum())):
-            token = folded
     if any(ch.isdigit() or ch in "@$!" for ch in token) and any(ch.isalpha() for ch in token):
         decoded = token.translate(_LEET)
         if decoded.isalpha() and (vocab is None or (decoded in vocab and token not in vocab)):
@@ -150,20 +212,12 @@ def tokens(text: str, vocab: Container[str] | None = None) -> list[str]:
 def clean_tokens(cleaned: str, vocab: Container[str] | None = None) -> list[str]:
     """`tokens` of a text that has already been through `clean` (the matcher needs both)."""
     out = []
-    raws = _TOKEN_RE.findall(cleaned.casefold())
-    foreign = not cleaned.isascii() and _mostly_other_script(raws)
-    for raw in raws:
-        tok = _fold_token(raw, vocab, foreign)
+    for raw in _TOKEN_RE.findall(cleaned.casefold()):
+        tok = _fold_token(raw, vocab)
         tok = tok.replace("’", "'")
         if tok:
             out.append(tok)
     return out
-
-
-def _mostly_other_script(raws: list[str]) -> bool:
-    """More words written without any Latin letter (Russian, Greek, ...) than words with one."""
-    other = sum(1 for r in raws if not r.isascii() and any(ch.isalpha() for ch in r) and not any(map(_is_latin_letter, r)))
-    return other * 2 > sum(1 for r in raws if any(ch.isalpha() for ch in r))
 
 
 def normalize(text: str, vocab: Container[str] | None = None) -> str:

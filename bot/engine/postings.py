@@ -20,6 +20,9 @@ import numpy as np
 from bot.engine.normalize import content_tokens, stem
 
 FIELD_WEIGHTS = (1.0, 0.9, 0.3)  # statement, phrasings (incl. titles), entity names
+# The claim's texts in other languages (claim_terms: already analysed in their language). Weighted like
+# phrasings, but left out of the length normalisation: translations must not change an English ranking.
+TRANSLATION_WEIGHT = 0.9
 K1, B = 1.2, 0.75
 PER_WORD = 1024  # postings read per query word
 MAX_STORED = PER_WORD  # postings kept per word (the best ones): no query reads further
@@ -49,11 +52,17 @@ def doc_terms(fields: tuple[str, str, str]) -> tuple[Counter, float]:
 
 
 def build_postings(conn: sqlite3.Connection) -> int:
-    """(Re)compute the postings table from the normalised text in claims_fts. Returns the word count."""
+    """(Re)compute the postings table from the normalised text in claims_fts and the claims' texts in other
+    languages (claim_terms). Returns the word count."""
     lengths: dict[int, float] = {}
     lists: dict[str, tuple[array, array]] = defaultdict(lambda: (array("i"), array("f")))
+    translated: dict[int, list[str]] = defaultdict(list)
+    for rowid, terms in conn.execute("SELECT claim_rowid, terms FROM claim_terms ORDER BY claim_rowid, rowid"):
+        translated[rowid] += terms.split()
     for rowid, s, p, e in conn.execute("SELECT rowid, statement, phrasings, entities FROM claims_fts"):
         tf, length = doc_terms((s or "", p or "", e or ""))
+        for w in translated.get(rowid, ()):
+            tf[w] += TRANSLATION_WEIGHT
         lengths[rowid] = length
         for word, f in tf.items():
             docs, freqs = lists[word]

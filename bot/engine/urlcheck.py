@@ -12,6 +12,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+import idna
+
 MAX_URL_LENGTH = 2048  # the common browser/CDN bound; Telegram's own link limit is not documented
 
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")  # '_' occurs in real subdomains
@@ -36,7 +38,7 @@ def url_problem(url: object) -> str | None:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError on a bad port
     except ValueError as exc:
-        return f"cannot be parsed: {exc}"
+        return f"cannot be parsed: {str(exc)[:100]}"
     if parts.scheme.lower() not in ("http", "https"):
         return "scheme is not http or https"
     if not url.lower().startswith(f"{parts.scheme.lower()}://"):
@@ -49,6 +51,8 @@ def url_problem(url: object) -> str | None:
             ipaddress.IPv6Address(netloc[1:netloc.index("]")])
         except ValueError:
             return "bracketed host is not an IPv6 address"
+        if not re.fullmatch(r"(:\d{1,5})?", netloc[netloc.index("]") + 1:]):
+            return "text after the IPv6 host that is not a port"
     elif "[" in netloc or "]" in netloc:
         return "'[' or ']' outside an IPv6 host"
     host = parts.hostname or ""
@@ -63,10 +67,12 @@ def url_problem(url: object) -> str | None:
         return None
     except ValueError:
         pass
+    # IDNA 2008 as current browsers and httpx (the fetcher) apply it ("http://º" is refused, where Python's
+    # IDNA 2003 codec would map it to "o"); the `idna` package is what httpx uses, without its network code.
     try:
-        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return "host is not a valid domain name"
+        ascii_host = (host if host.isascii() else idna.encode(host.lower()).decode("ascii")).rstrip(".").lower()
+    except (idna.IDNAError, UnicodeError) as exc:
+        return f"host is not a valid domain name ({str(exc)[:60]})"
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL_RE.match(label) for label in labels):
         return "host is not a valid domain name"

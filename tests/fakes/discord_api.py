@@ -42,6 +42,11 @@ INTENT_MESSAGE_CONTENT = 1 << 15
 
 _EPOCH_MS = 1420070400000
 _CHAT_NAME_RE = re.compile(r"^[-_\w]{1,32}$", re.UNICODE)
+# https://discord.com/developers/docs/reference#locales: the only keys *_localizations may carry
+# (there is no Arabic or Persian client locale).
+DISCORD_LOCALES = frozenset({"id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+                             "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+                             "th", "zh-CN", "ja", "zh-TW", "ko"})
 
 
 def snowflake(n: int) -> int:
@@ -168,12 +173,27 @@ def validate_commands(commands: list) -> None:
             if not _CHAT_NAME_RE.match(name) or name != name.lower():
                 f.add([i, "name"], "APPLICATION_COMMAND_INVALID_NAME", f"Command name is invalid: {name!r}")
             f.max_len([i, "description"], c.get("description", ""), 100, min_len=1)
+            _validate_localizations(f, [i], c, chat_input=True)
             _validate_options(f, [i, "options"], c.get("options") or [])
         else:
             f.max_len([i, "name"], name, 32, min_len=1)
             if c.get("description"):
                 f.add([i, "description"], "APPLICATION_COMMAND_INVALID_DESCRIPTION", "Context menu commands cannot have descriptions.")
+            _validate_localizations(f, [i], c, chat_input=False)
     f.raise_if_any()
+
+
+def _validate_localizations(f: _Form, path: list, obj: dict, *, chat_input: bool) -> None:
+    """name_localizations / description_localizations: Discord locales only, each value within the same
+    limits as the field it localises (chat-input names keep the name rules)."""
+    for key, limit in (("name_localizations", 32), ("description_localizations", 100)):
+        for locale, value in (obj.get(key) or {}).items():
+            p = path + [key, locale]
+            if locale not in DISCORD_LOCALES:
+                f.add(p, "LOCALE_INVALID", f"Invalid locale: {locale!r}")
+            f.max_len(p, value, limit, min_len=1)
+            if key == "name_localizations" and chat_input and not (_CHAT_NAME_RE.match(value or "") and value == value.lower()):
+                f.add(p, "APPLICATION_COMMAND_INVALID_NAME", f"Command name is invalid: {value!r}")
 
 
 def _validate_options(f: _Form, path: list, options: list) -> None:
@@ -186,6 +206,7 @@ def _validate_options(f: _Form, path: list, options: list) -> None:
         if not _CHAT_NAME_RE.match(name) or name != name.lower():
             f.add(p + ["name"], "APPLICATION_COMMAND_INVALID_NAME", f"Option name is invalid: {name!r}")
         f.max_len(p + ["description"], o.get("description", ""), 100, min_len=1)
+        _validate_localizations(f, p, o, chat_input=True)
         if o.get("type") in (1, 2):
             _validate_options(f, p + ["options"], o.get("options") or [])
             continue
@@ -302,6 +323,7 @@ class FakeDiscord:
         self._ids = itertools.count(1000)
         self.app_id = snowflake(1)
         self.guild_id = snowflake(2)
+        self.guild_locale = "en-US"  # the test guild's preferred_locale
         self.channel_id = snowflake(3)  # #general
         self.log_channel_id = snowflake(4)  # #mod-log
         self.admin_role_id = snowflake(5)
@@ -412,7 +434,7 @@ class FakeDiscord:
                 "explicit_content_filter": 0, "roles": roles, "emojis": [], "stickers": [], "features": [],
                 "mfa_level": 0, "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None,
                 "vanity_url_code": None, "description": None, "banner": None, "premium_tier": 0,
-                "preferred_locale": "en-US", "public_updates_channel_id": None, "nsfw_level": 0,
+                "preferred_locale": self.guild_locale, "public_updates_channel_id": None, "nsfw_level": 0,
                 "premium_progress_bar_enabled": False, "joined_at": _iso(), "large": False, "unavailable": False,
                 "member_count": len(members), "voice_states": [], "members": members, "channels": chans,
                 "threads": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
@@ -576,19 +598,21 @@ class FakeDiscord:
         return self._command(name, ctype)[0]
 
     def interaction(self, itype: int, data: dict | None, *, user: dict | None = None, channel_id: int | None = None,
-                    message: dict | None = None, guild: bool = True) -> dict:
+                    message: dict | None = None, guild: bool = True, locale: str = "en-US") -> dict:
+        """`locale`: the user's client language, sent on every interaction but a ping. Discord's clients send
+        only Discord locales; the fake sends any tag (`ar`, for the bot's own fallback) so the bot is tested on it."""
         user = user or self.member
         iid = self.new_id()
         cid = channel_id or self.channel_id
         payload: dict[str, Any] = {
             "id": str(iid), "application_id": str(self.app_id), "type": itype, "token": f"itoken-{iid}",
-            "version": 1, "locale": "en-US", "entitlements": [], "attachment_size_limit": 8 * 1024 * 1024,
+            "version": 1, "locale": locale, "entitlements": [], "attachment_size_limit": 8 * 1024 * 1024,
             "app_permissions": str(MEMBER_PERMS), "context": 0 if guild else 1,
         }
         if data is not None:
             payload["data"] = data
         if guild:
-            payload.update(guild_id=str(self.guild_id), guild_locale="en-US", channel_id=str(cid),
+            payload.update(guild_id=str(self.guild_id), guild_locale=self.guild_locale, channel_id=str(cid),
                            channel={"id": str(cid), "type": 0, "guild_id": str(self.guild_id), "name": "general",
                                     "position": 0, "permission_overwrites": [], "nsfw": False, "flags": 0},
                            member={**self.member_payload(user), "permissions": str(self.permissions_of(user))},
@@ -791,6 +815,8 @@ class FakeDiscord:
     def _command_record(self, c: dict, scope: int | None) -> dict:
         rec = {"id": str(self.new_id()), "application_id": str(self.app_id), "version": str(self.new_id()),
                "type": c.get("type", 1), "name": c["name"], "description": c.get("description", ""),
+               "name_localizations": c.get("name_localizations") or None,
+               "description_localizations": c.get("description_localizations") or None,
                "options": c.get("options", []), "default_member_permissions": c.get("default_member_permissions"),
                "dm_permission": c.get("dm_permission", True), "nsfw": c.get("nsfw", False),
                "contexts": c.get("contexts"), "integration_types": c.get("integration_types", [0])}

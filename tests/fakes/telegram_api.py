@@ -17,6 +17,8 @@ import html
 import itertools
 import json
 import re
+import unicodedata
+import urllib.parse
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -57,6 +59,29 @@ def utf16_len(text: str) -> int:
 SPECIAL_RE = re.compile(r"[<&]")
 
 
+HREF_RE = re.compile(r"""href\s*=\s*("([^"]*)"|'([^']*)')""", re.I)
+
+
+def _check_href(tag: str, offset: int) -> None:
+    """Telegram refuses the whole message when a link's URL is malformed ("Wrong HTTP URL" / "Unsupported URL
+    protocol"); an independent approximation: a known scheme, and for http(s) a host, no spaces or controls."""
+    m = HREF_RE.search(tag)
+    if m is None:
+        return
+    url = html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
+    if any(c.isspace() or ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or unicodedata.category(c) in ("Cf", "Cs") for c in url):
+        raise ParseError(f"Wrong HTTP URL at byte offset {offset}")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        raise ParseError(f"Wrong HTTP URL at byte offset {offset}") from None
+    if parts.scheme.lower() not in ("http", "https", "tg", "mailto", "ftp"):
+        raise ParseError(f"Unsupported URL protocol at byte offset {offset}")
+    if parts.scheme.lower() in ("http", "https") and (not host or ".." in host or host.startswith(".")):
+        raise ParseError(f"Wrong HTTP URL at byte offset {offset}")
+
+
 def parse_html(text: str) -> str:
     """Telegram's HTML parse mode: returns the visible text or raises ParseError like the real server."""
     out: list[str] = []
@@ -82,6 +107,8 @@ def parse_html(text: str) -> str:
             else:
                 if name not in ALLOWED_TAGS:
                     raise ParseError(f"Unsupported start tag \"{name}\" at byte offset {offset}")
+                if name == "a":
+                    _check_href(tag.group(0), offset)
                 stack.append(name)
             i = tag.end()
         else:
@@ -154,7 +181,9 @@ class FakeTelegram:
         self.violations: list[dict[str, Any]] = []
         self.privacy_mode = False  # True: group updates filtered like Telegram does for bots in privacy mode
         self.webhook: dict[str, Any] | None = None
-        self.commands: dict[str, Any] = {}
+        self.commands: dict[str, Any] = {}  # scope -> the list for users of any language (no language_code)
+        self.localized_commands: dict[tuple[str, str], Any] = {}  # (scope, language_code) -> that language's list
+        self.user_languages: dict[int, str] = {}  # user id -> language_code their client sends
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # every message, users' and the bot's
@@ -215,6 +244,8 @@ class FakeTelegram:
         u: dict[str, Any] = {"id": user_id, "is_bot": is_bot, "first_name": first_name or f"User{user_id}"}
         if username:
             u["username"] = username
+        if user_id in self.user_languages and not is_bot:
+            u["language_code"] = self.user_languages[user_id]  # an IETF tag, as Telegram's clients send it
         return u
 
     def bot_user(self) -> dict[str, Any]:
@@ -561,7 +592,13 @@ class FakeTelegram:
             if not 1 <= len(c.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
-        self.commands[scope] = commands
+        lang = params.get("language_code") or ""
+        if lang and not re.fullmatch(r"[a-z]{2}", lang):  # "A two-letter ISO 639-1 language code"
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        if lang:
+            self.localized_commands[(scope, lang)] = commands
+        else:
+            self.commands[scope] = commands
         return True
 
     def m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -691,7 +728,14 @@ class FakeTelegram:
 
     def m_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
-        return self.commands.get(scope, [])
+        lang = params.get("language_code") or ""
+        return self.localized_commands.get((scope, lang), []) if lang else self.commands.get(scope, [])
+
+    def commands_for(self, language_code: str, scope: str = "default") -> list[dict[str, Any]]:
+        """The menu a user whose client is in `language_code` sees (Telegram falls back to the list set
+        without a language)."""
+        key = json.dumps({"type": scope}, sort_keys=True)
+        return self.localized_commands.get((key, language_code)) or self.commands.get(key, [])
 
     def m_close(self, params: dict[str, Any]) -> bool:
         return True

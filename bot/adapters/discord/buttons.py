@@ -8,6 +8,7 @@ import discord
 
 from bot.adapters.discord.render import CUSTOM_ID_MAX
 from bot.chat import texts
+from bot.chat.i18n import EN, Translator
 from bot.chat.messages import Action, ActionKind
 from bot.engine.knowledge import CLAIM_ID
 
@@ -21,9 +22,9 @@ def custom_id(action: Action) -> str:
 
 
 class CardButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"cc:(?P<kind>[srwh])(?::(?P<claim>{CLAIM_ID}))?"):
-    def __init__(self, kind: ActionKind, claim_id: str | None) -> None:
+    def __init__(self, kind: ActionKind, claim_id: str | None, t: Translator = EN) -> None:
         action = Action(kind, claim_id or "")
-        super().__init__(discord.ui.Button(label=texts.ACTION_LABELS[kind], style=STYLES[kind],
+        super().__init__(discord.ui.Button(label=texts.action_label(kind, t), style=STYLES[kind],
                                            custom_id=custom_id(action) if claim_id else f"cc:{kind.value}"))
         self.kind, self.claim_id = kind, claim_id
 
@@ -35,9 +36,9 @@ class CardButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"cc:(?P<k
         await interaction.client.on_card_button(interaction, self.kind, self.claim_id)  # type: ignore[attr-defined]
 
 
-def actions_view(actions: tuple[Action, ...]) -> discord.ui.View:
+def actions_view(actions: tuple[Action, ...], t: Translator = EN) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for a in actions:
         if a.kind in STYLES:
-            view.add_item(CardButton(a.kind, a.claim_id))
+            view.add_item(CardButton(a.kind, a.claim_id, t))
     return view

@@ -15,9 +15,10 @@ from discord import app_commands
 
 from bot.adapters.discord import render
 from bot.adapters.discord.buttons import CardButton
-from bot.adapters.discord.commands import ModerationGroup, public_commands
+from bot.adapters.discord.commands import CommandTranslator, ModerationGroup, public_commands
 from bot.adapters.discord.endpoints import apply_endpoints, pin_bot_gateway
-from bot.adapters.discord.responder import NO_MENTIONS, InteractionResponder, MessageResponder
+from bot.adapters.discord.responder import (NO_MENTIONS, InteractionResponder, MessageResponder, interaction_translator,
+                                            message_translator)
 from bot.chat import texts
 from bot.chat.conversation import Conversation, with_text
 from bot.chat.messages import Action, ActionKind, ChatKind, Incoming, Refusal, RefusalKind
@@ -47,7 +48,7 @@ def from_interaction(interaction: discord.Interaction, text: str = "") -> Incomi
     return Incoming(platform=PLATFORM, chat_id=str(interaction.guild_id or interaction.channel_id),
                     chat_kind=ChatKind.GROUP if interaction.guild_id else ChatKind.PRIVATE,
                     user_id=str(interaction.user.id), text=text, is_admin=is_moderator(interaction),
-                    locale=str(interaction.locale or ""))
+                    locale=interaction_translator(interaction).lang)
 
 
 def from_message(message: discord.Message, *, edited: bool = False) -> Incoming:
@@ -55,7 +56,7 @@ def from_message(message: discord.Message, *, edited: bool = False) -> Incoming:
                     chat_kind=ChatKind.GROUP if message.guild else ChatKind.PRIVATE, message_id=str(message.id),
                     user_id=str(message.author.id), text=message.content or "", edited=edited,
                     message_link=message.jump_url, chat_title=f"<#{message.channel.id}>",
-                    author=message.author.display_name)
+                    author=message.author.display_name, locale=message_translator(message).lang)
 
 
 class ClaimContextMixin:
@@ -74,6 +75,7 @@ class ClaimContextMixin:
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CardButton)  # type: ignore[attr-defined]
+        await self.tree.set_translator(CommandTranslator())
         guild_id = self.settings.discord_guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)
@@ -151,7 +153,8 @@ class ClaimContextMixin:
         log.error("command %s failed: %r", interaction.command and interaction.command.qualified_name, error, exc_info=error)
         kind = RefusalKind.ADMINS_ONLY if isinstance(error, app_commands.CheckFailure) else RefusalKind.ERROR
         with contextlib.suppress(discord.HTTPException):
-            await InteractionResponder(interaction).reply(Refusal(kind, texts.word(PLATFORM, "admins")))
+            out = InteractionResponder(interaction)
+            await out.reply(Refusal(kind, texts.word(PLATFORM, "admins", out.t)))
 
 
 def _checked_text(interaction: discord.Interaction) -> str:

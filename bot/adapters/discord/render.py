@@ -3,6 +3,10 @@
 Limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits): title 256,
 description 4096, 25 fields, field name 256, field value 1024, footer 2048, author name 256, and 6000
 characters in total across all embeds of one message; at most 10 embeds; content 2000.
+
+Right-to-left answers (Arabic, Persian) wrap each line of text in Unicode directional isolates (U+2068 FSI
+... U+2069 PDI; see `isolate`): each line takes its direction from its own first strong character, and the
+ids, numbers and URLs inside stay in order. The isolates count towards the limits; cuts keep them paired.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import Any
 import discord
 
 from bot.chat import texts
-from bot.chat.layout import (NO_MATCH, NOT_FOUND_HINT, RELATED_NOTE, Line, Section, Span, about_sections, card_sections,
-                             flag_lines, footer, outlet_lines, related_sections, settings_rows, sources_sections,
-                             status_label)
+from bot.chat.i18n import EN, LANGUAGES, N_, Translator, translator
+from bot.chat.layout import (LOG_CHANNEL, NO_MATCH, NO_SOURCES, NOT_FOUND_HINT, RELATED_NOTE, SHOWN_IN_ENGLISH, Line,
+                             Section, Span, about_sections, card_sections, flag_lines, footer, outlet_lines,
+                             related_sections, settings_rows, shown_in_english, sources_sections, status_label)
 from bot.chat.messages import Notice
 from bot.engine.cards import Card, CheckResult, OutletNote
 from bot.engine.knowledge import CLAIM_ID
@@ -36,7 +41,10 @@ CHOICE_NAME_MAX = 100
 CHOICES_MAX = 25
 
 ELLIPSIS = "\u2026"
-CHECKED_PREFIX = "Checked: "
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate, pop directional isolate
+_OPENERS = ("\u2066", "\u2067", FSI)  # LRI, RLI, FSI
+CHECKED = N_("Checked:")
+CHECKED_PREFIX = "Checked: "  # English; each language has its own (checked_prefix)
 CHECKED_ECHO_MAX = 200  # the echoed message in the card's author line
 
 STATUS_COLOURS: dict[str, int] = {
@@ -47,9 +55,43 @@ NO_MATCH_COLOUR = 0x546E7A
 INFO_COLOUR = 0x5865F2
 
 
+def _open_isolates(text: str) -> int:
+    opened = 0
+    for ch in text:
+        if ch in _OPENERS:
+            opened += 1
+        elif ch == PDI and opened:
+            opened -= 1
+    return opened
+
+
 def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters, ending with an ellipsis when cut; isolates opened before the cut are
+    closed after it, within the limit."""
     text = text or ""
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + ELLIPSIS
+    if len(text) <= limit:
+        return text
+    cut = text[: max(0, limit - 1)].rstrip()
+    if FSI in cut or "\u2066" in cut or "\u2067" in cut:
+        while cut and len(cut) + 1 + _open_isolates(cut) > limit:
+            cut = cut[:-1]
+        return cut + ELLIPSIS + PDI * _open_isolates(cut)
+    return cut + ELLIPSIS
+
+
+_RTL_CHARS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
+def isolate(text: str, rtl: bool = True) -> str:
+    """Each line of `text` in its own first-strong isolate (when `rtl`, or when the text itself has
+    right-to-left letters); empty lines stay empty."""
+    if not text or not (rtl or _RTL_CHARS.search(text)):
+        return text
+    return "\n".join(f"{FSI}{line}{PDI}" if line.strip() else line for line in text.split("\n"))
+
+
+def checked_prefix(t: Translator = EN) -> str:
+    return t(CHECKED) + " "
 
 
 # Discord's markdown specials, escaped one character at a time so that unescape is an exact inverse.
@@ -75,8 +117,9 @@ _UNESCAPE_RE = re.compile(r"\\([\\*_`~|>#\-\[\]()])")
 
 
 def unescape_user_text(text: str) -> str:
-    """Inverse of `escape_user_text` for the echo (the zero-width spaces it added are dropped)."""
-    return _UNESCAPE_RE.sub(r"\1", text.replace("\u200b", "").removesuffix(ELLIPSIS))
+    """Inverse of `escape_user_text` for the echo (the zero-width spaces and isolates it added are dropped)."""
+    text = text.replace("\u200b", "").removeprefix(FSI).removesuffix(PDI)
+    return _UNESCAPE_RE.sub(r"\1", text.removesuffix(ELLIPSIS))
 
 
 def _kb(text: str) -> str:
@@ -84,12 +127,14 @@ def _kb(text: str) -> str:
     return discord.utils.escape_markdown(text or "", ignore_links=True)
 
 
-def span_md(s: Span) -> str:
+def span_md(s: Span, rtl: bool = False) -> str:
     text = _kb(s.text)
     if s.code:
-        return "`" + s.text.replace("`", "'") + "`"
+        code = "`" + s.text.replace("`", "'") + "`"
+        return f"{FSI}{code}{PDI}" if rtl else code
     if s.href:
-        return f"[{text}]({s.href.replace(')', '%29')})"
+        linked = f"[{text}]({s.href.replace(')', '%29')})"
+        return f"{FSI}{linked}{PDI}" if rtl else linked
     if s.bold:
         return f"**{text}**"
     if s.italic and text.strip():
@@ -97,21 +142,23 @@ def span_md(s: Span) -> str:
     return text
 
 
-def line_md(line: Line) -> str:
-    return "".join(span_md(s) for s in line)
+def line_md(line: Line, rtl: bool = False) -> str:
+    """A line as markdown; in a right-to-left answer, the whole line and its ids and links are isolated."""
+    text = "".join(span_md(s, rtl) for s in line)
+    return isolate(text) if rtl else text
 
 
-def _join_lines(lines: Sequence[str], limit: int, more_hint: str = "") -> str:
+def _join_lines(lines: Sequence[str], limit: int, more_hint: str = "", t: Translator = EN) -> str:
     """Whole lines up to `limit` characters, with '... and N more' when some do not fit."""
     out: list[str] = []
     used = 0
     for i, line in enumerate(lines):
         rest = len(lines) - i
-        tail = f"\n{ELLIPSIS} and {rest - 1} more{more_hint}" if rest > 1 else ""
+        tail = "\n" + isolate(f"{ELLIPSIS} {t(AND_MORE, n=rest - 1)}{more_hint}", t.rtl) if rest > 1 else ""
         piece = truncate(line, limit)
         need = len(piece) + (1 if out else 0)
         if used + need + (len(tail) if rest > 1 else 0) > limit:
-            tail = f"{ELLIPSIS} and {rest} more{more_hint}"
+            tail = isolate(f"{ELLIPSIS} {t(AND_MORE, n=rest)}{more_hint}", t.rtl)
             if used + len(tail) + (1 if out else 0) <= limit:
                 out.append(tail)
             elif not out:
@@ -122,8 +169,16 @@ def _join_lines(lines: Sequence[str], limit: int, more_hint: str = "") -> str:
     return "\n".join(out)
 
 
-def section_lines(section: Section) -> list[str]:
-    return [("\u2022 " if section.bullets else "") + line_md(line) for line in section.lines]
+AND_MORE = N_("and {n} more")
+SEE_RELATED = N_("(see Related)")
+SEE_SOURCES = N_("(see Sources)")
+
+
+def section_lines(section: Section, rtl: bool = False) -> list[str]:
+    bullet = "\u2022 " if section.bullets else ""
+    if rtl:  # the bullet inside the line's isolate, so it stands on the line's own side
+        return [isolate(bullet + "".join(span_md(s, True) for s in line)) for line in section.lines]
+    return [bullet + line_md(line) for line in section.lines]
 
 
 def embed_size(embed: discord.Embed) -> int:
@@ -189,20 +244,24 @@ def status_colour(status: str) -> int:
     return STATUS_COLOURS.get(status, NO_MATCH_COLOUR)
 
 
-def _echo(e: discord.Embed, checked_text: str) -> None:
+def _echo(e: discord.Embed, checked_text: str, t: Translator = EN) -> None:
+    """The checked message, escaped, under the card's author line; isolated when it or the answer is
+    right-to-left (so `Checked:` and the user's words keep their own directions)."""
     if checked_text:
-        e.set_author(name=CHECKED_PREFIX + escape_user_text(checked_text, CHECKED_ECHO_MAX))
+        echo = isolate(escape_user_text(checked_text, CHECKED_ECHO_MAX - 2), t.rtl)
+        e.set_author(name=checked_prefix(t) + echo)
 
 
-def _add_sections(e: discord.Embed, sections: Iterable[Section], *, split: bool = False) -> None:
+def _add_sections(e: discord.Embed, sections: Iterable[Section], *, split: bool = False, t: Translator = EN) -> None:
     """Each titled section as a field; with `split`, long sections become several fields instead of a cut."""
     for section in sections:
         if not section.title or not section.lines:
             continue
-        lines = section_lines(section)
+        lines = section_lines(section, t.rtl)
         if not split:
-            hint = " (see Related)" if section.key == "related" else " (see Sources)"
-            e.add_field(name=section.title, value=_join_lines(lines, FIELD_VALUE_MAX, hint), inline=False)
+            see = SEE_RELATED if section.key == "related" else SEE_SOURCES
+            hint = " " + t(see)
+            e.add_field(name=section.title, value=_join_lines(lines, FIELD_VALUE_MAX, hint, t), inline=False)
             continue
         chunk: list[str] = []
         part = 1
@@ -215,43 +274,66 @@ def _add_sections(e: discord.Embed, sections: Iterable[Section], *, split: bool 
             e.add_field(name=section.title if part == 1 else f"{section.title} ({part})", value="\n".join(chunk), inline=False)
 
 
-def card_embed(card: Card, *, checked_text: str = "", outlet: OutletNote | None = None) -> discord.Embed:
+def _title(text: str, t: Translator) -> str:
+    return isolate(truncate(text, TITLE_MAX - 2), t.rtl)
+
+
+def _footer(card: Card, t: Translator) -> str:
+    """The card footer; right-to-left, the id is isolated too (it ends the footer: see claim_id_of)."""
+    text = footer(card, t)
+    if not t.rtl:
+        return text
+    head = text.removesuffix(f"id: {card.claim_id}")
+    return f"{FSI}{head}{PDI}id: {FSI}{card.claim_id}{PDI}"
+
+
+def card_embed(card: Card, *, checked_text: str = "", outlet: OutletNote | None = None, t: Translator = EN) -> discord.Embed:
     """The context card: title = the claim, colour = its status; a field per section."""
-    desc = [f"**{status_label(card.status)}.** {_kb(card.status_note)}".strip()]
+    desc = [f"**{status_label(card.status, t)}.** {_kb(card.status_note)}".strip()]
+    if shown_in_english(card, t):
+        desc.append(f"*{t(SHOWN_IN_ENGLISH)}*")
     if card.decision == "related":
-        desc.insert(0, f"*{RELATED_NOTE}*")
-    e = discord.Embed(title=truncate(card.statement, TITLE_MAX), description=truncate("\n".join(desc), DESCRIPTION_MAX),
+        desc.insert(0, f"*{t(RELATED_NOTE)}*")
+    description = "\n".join(isolate(d, t.rtl) for d in desc)
+    e = discord.Embed(title=_title(card.statement, t), description=truncate(description, DESCRIPTION_MAX),
                       colour=status_colour(card.status))
-    _echo(e, checked_text)
-    _add_sections(e, (s for s in card_sections(card, outlet) if s.key not in ("claim", "footer")))
-    e.set_footer(text=footer(card))
+    _echo(e, checked_text, t)
+    _add_sections(e, (s for s in card_sections(card, outlet, t=t) if s.key not in ("claim", "footer")), t=t)
+    e.set_footer(text=_footer(card, t))
     return e
 
 
-def no_match_embed(result: CheckResult, *, checked_text: str = "") -> discord.Embed:
-    e = discord.Embed(title=NO_MATCH.rstrip("."), description=NOT_FOUND_HINT, colour=NO_MATCH_COLOUR)
-    _echo(e, checked_text)
+def no_match_embed(result: CheckResult, *, checked_text: str = "", t: Translator = EN) -> discord.Embed:
+    e = discord.Embed(title=_title(t(NO_MATCH).rstrip("."), t), description=isolate(t(NOT_FOUND_HINT), t.rtl),
+                      colour=NO_MATCH_COLOUR)
+    _echo(e, checked_text, t)
     if result.outlet:
-        e.add_field(name="About the outlet", value=truncate("\n".join(line_md(x) for x in outlet_lines(result.outlet)),
-                                                            FIELD_VALUE_MAX), inline=False)
+        e.add_field(name=t("About the outlet"),
+                    value=truncate("\n".join(line_md(x, t.rtl) for x in outlet_lines(result.outlet, t)), FIELD_VALUE_MAX),
+                    inline=False)
     return e
 
 
-def result_embeds(result: CheckResult, *, checked_text: str = "") -> list[discord.Embed]:
+def result_embeds(result: CheckResult, *, checked_text: str = "", t: Translator = EN) -> list[discord.Embed]:
     if result.card is not None:
-        return fit_embeds([card_embed(result.card, checked_text=checked_text, outlet=result.outlet)])
-    return fit_embeds([no_match_embed(result, checked_text=checked_text)])
+        return fit_embeds([card_embed(result.card, checked_text=checked_text, outlet=result.outlet, t=t)])
+    return fit_embeds([no_match_embed(result, checked_text=checked_text, t=t)])
 
 
 def checked_text_of(embed: discord.Embed) -> str:
-    """The echoed message text from a card's author line (for 'Wrong match' feedback after a restart)."""
+    """The echoed message text from a card's author line (for 'Wrong match' feedback after a restart),
+    whichever language the card was shown in."""
     name = embed.author.name if embed.author else None
-    if not name or not name.startswith(CHECKED_PREFIX):
+    if not name:
         return ""
-    return unescape_user_text(name[len(CHECKED_PREFIX):])
+    for lang in LANGUAGES:
+        prefix = checked_prefix(translator(lang))
+        if name.startswith(prefix):
+            return unescape_user_text(name[len(prefix):])
+    return ""
 
 
-_FOOTER_ID_RE = re.compile(rf"\bid: ({CLAIM_ID})$")
+_FOOTER_ID_RE = re.compile(rf"\bid: {FSI}?({CLAIM_ID}){PDI}?$")
 
 
 def claim_id_of(embed: discord.Embed) -> str | None:
@@ -259,52 +341,68 @@ def claim_id_of(embed: discord.Embed) -> str | None:
     return m.group(1) if m else None
 
 
-def sources_embeds(card: Card) -> list[discord.Embed]:
+def _id_footer(claim_id: str, t: Translator) -> str:
+    return f"id: {FSI}{claim_id}{PDI}" if t.rtl else f"id: {claim_id}"
+
+
+def sources_embeds(card: Card, t: Translator = EN) -> list[discord.Embed]:
     """Every cited item with its link: the full list the card only summarises."""
-    e = discord.Embed(title=truncate(f"Sources: {card.statement}", TITLE_MAX), colour=status_colour(card.status))
-    _add_sections(e, sources_sections(card), split=True)
+    e = discord.Embed(title=_title(t("Sources: {claim}", claim=card.statement), t), colour=status_colour(card.status))
+    _add_sections(e, sources_sections(card, t), split=True, t=t)
     if not e.fields:
-        e.description = "No sources are recorded for this claim."
-    e.set_footer(text=f"id: {card.claim_id}")
+        e.description = isolate(t(NO_SOURCES), t.rtl)
+    e.set_footer(text=_id_footer(card.claim_id, t))
     return fit_embeds([e])
 
 
-def related_embeds(card: Card) -> list[discord.Embed]:
-    e = discord.Embed(title=truncate(f"Related to: {card.statement}", TITLE_MAX), colour=status_colour(card.status))
-    related = [s for s in related_sections(card) if s.key == "related"]
-    e.description = (_join_lines(section_lines(related[0]), DESCRIPTION_MAX) if card.related
-                     else "No related claims are recorded.")
-    e.set_footer(text=f"id: {card.claim_id}")
+def related_embeds(card: Card, t: Translator = EN) -> list[discord.Embed]:
+    e = discord.Embed(title=_title(t("Related to: {claim}", claim=card.statement), t), colour=status_colour(card.status))
+    related = [s for s in related_sections(card, t) if s.key == "related"]
+    e.description = (_join_lines(section_lines(related[0], t.rtl), DESCRIPTION_MAX, t=t) if card.related
+                     else isolate(t("No related claims are recorded."), t.rtl))
+    e.set_footer(text=_id_footer(card.claim_id, t))
     return fit_embeds([e])
 
 
-def about_embeds(info: dict[str, Any]) -> list[discord.Embed]:
-    sections = about_sections(info)
-    e = discord.Embed(title="About claim-context", colour=INFO_COLOUR, description=texts.INTRO)
+ABOUT_TITLE = N_("About claim-context")
+KNOWLEDGE_BASE = N_("Knowledge base")
+ABOUT_FOOTER = N_("Commands: /check, /sources, /about; right-click a message > Apps > Check claim")
+
+
+def about_embeds(info: dict[str, Any], t: Translator = EN) -> list[discord.Embed]:
+    sections = about_sections(info, t)
+    e = discord.Embed(title=t(ABOUT_TITLE), colour=INFO_COLOUR, description=isolate(t(texts.INTRO), t.rtl))
     for s in sections[1:]:
         if len(e.fields) < FIELDS_MAX:
-            e.add_field(name=truncate(s.title or "Knowledge base", FIELD_NAME_MAX),
-                        value=_join_lines(section_lines(s), FIELD_VALUE_MAX) or "-", inline=False)
-    e.set_footer(text="Commands: /check, /sources, /about; right-click a message > Apps > Check claim")
+            e.add_field(name=truncate(s.title or t(KNOWLEDGE_BASE), FIELD_NAME_MAX),
+                        value=_join_lines(section_lines(s, t.rtl), FIELD_VALUE_MAX, t=t) or "-", inline=False)
+    e.set_footer(text=isolate(t(ABOUT_FOOTER), t.rtl))
     return fit_embeds([e])
 
 
-def flags_embeds(flags: Iterable[dict[str, Any]]) -> list[discord.Embed]:
-    lines = [line_md(x) for x in flag_lines(flags)]
-    e = discord.Embed(title="Recent flags in this server", colour=INFO_COLOUR,
-                      description=_join_lines(lines, DESCRIPTION_MAX) if lines else "Nothing flagged yet.")
+def flags_embeds(flags: Iterable[dict[str, Any]], t: Translator = EN) -> list[discord.Embed]:
+    lines = [line_md(x, t.rtl) for x in flag_lines(flags, t)]
+    e = discord.Embed(title=t("Recent flags in this server"), colour=INFO_COLOUR,
+                      description=_join_lines(lines, DESCRIPTION_MAX, t=t) if lines else t("Nothing flagged yet."))
     return fit_embeds([e])
 
 
-def settings_text(s: Any, saved: bool = False) -> str:
-    rows = settings_rows(s, log_label="Log channel", log_value=f"<#{s.log_chat_id}>" if s.log_chat_id else "")
-    head = [f"**{texts.SAVED}**"] if saved else []
-    return truncate("\n".join(head + [f"{label}: **{_kb(value)}**" for label, value in rows]), CONTENT_MAX)
+def settings_text(s: Any, saved: bool = False, t: Translator = EN) -> str:
+    rows = settings_rows(s, log_label=LOG_CHANNEL, log_value=f"<#{s.log_chat_id}>" if s.log_chat_id else "", t=t)
+    head = [f"**{t(texts.SAVED)}**"] if saved else []
+    lines = head + [f"{label}: **{_kb(value)}**" for label, value in rows]
+    return truncate("\n".join(isolate(x, t.rtl) for x in lines), CONTENT_MAX)
 
 
-def notice_text(n: Notice) -> str:
-    author = escape_user_text(n.author, 80) if n.author else "someone"
-    return truncate(f"Known claim posted by {author} in {n.chat_title}: {n.message_link}", CONTENT_MAX)
+def content(text: str, t: Translator = EN) -> str:
+    """A sentence as message content: isolated line by line in a right-to-left answer, within 2000."""
+    return truncate(isolate(text, t.rtl), CONTENT_MAX)
+
+
+def notice_text(n: Notice, t: Translator = EN) -> str:
+    author = escape_user_text(n.author, 80) if n.author else t("someone")
+    said = t("Known claim posted by {author} in {channel}:", author=author, channel=n.chat_title)
+    return truncate(f"{isolate(said, t.rtl)} {n.message_link}", CONTENT_MAX)
 
 
 def choice_name(claim_id: str, statement: str) -> str:

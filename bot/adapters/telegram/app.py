@@ -22,6 +22,7 @@ from bot.adapters.telegram.throttle import FloodLimiter, PerChatUpdateProcessor
 from bot.adapters.telegram.webhook import FleetWebhook, UpdateGate
 from bot import ops
 from bot.chat.conversation import Conversation
+from bot.chat.i18n import EN, N_, TRANSLATED, Translator, translator
 from bot.config import Settings
 from bot.engine.service import Engine
 from bot.state import StateStore
@@ -36,19 +37,28 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.INLINE_QUERY, U
 # below this anyway (30 messages/s overall), so a small pool is both enough and much cheaper under load.
 POOL_SIZE = 16
 
-PUBLIC_COMMANDS = [
-    BotCommand("check", "Context for a headline or link (or reply /check to a message)"),
-    BotCommand("sources", "Full sourcing list of a claim: /sources <claim id or text>"),
-    BotCommand("about", "Knowledge base size, last update, sources and licences"),
-    BotCommand("help", "What this bot does, with an example"),
-    BotCommand("start", "Start here"),
+PUBLIC = [
+    ("check", N_("Context for a headline or link (or reply /check to a message)")),
+    ("sources", N_("Full sourcing list of a claim: /sources <claim id or text>")),
+    ("about", N_("Knowledge base size, last update, sources and licences")),
+    ("help", N_("What this bot does, with an example")),
+    ("start", N_("Start here")),
 ]
-ADMIN_COMMANDS = PUBLIC_COMMANDS + [
-    BotCommand("moderation", "Group auto-moderation: on|off, mode, log, cooldown, quiet"),
-    BotCommand("mute", "Never auto-flag a claim in this group: /mute <claim id>"),
-    BotCommand("unmute", "Auto-flag a muted claim again: /unmute <claim id>"),
-    BotCommand("flags", "Recent auto-flags in this group"),
+ADMIN = PUBLIC + [
+    ("moderation", N_("Group auto-moderation: on|off, mode, log, cooldown, quiet")),
+    ("mute", N_("Never auto-flag a claim in this group: /mute <claim id>")),
+    ("unmute", N_("Auto-flag a muted claim again: /unmute <claim id>")),
+    ("flags", N_("Recent auto-flags in this group")),
 ]
+
+
+def command_list(t: Translator = EN, *, admin: bool = False) -> list[BotCommand]:
+    """The command menu in one language (names stay as typed; descriptions are translated)."""
+    return [BotCommand(name, t(description)[:256]) for name, description in (ADMIN if admin else PUBLIC)]
+
+
+PUBLIC_COMMANDS = command_list()
+ADMIN_COMMANDS = command_list(admin=True)
 
 
 # --- logging: the token must never reach a log line ------------------------------------------------
@@ -124,9 +134,16 @@ def build_application(settings: Settings, engine: Engine, state: StateStore, res
 
 
 async def _set_commands(app: Application) -> None:
+    """The menu for everyone and for group admins: in English, and for users whose Telegram app is set to one
+    of the translated languages, in that language (Telegram picks the list by the user's language_code)."""
     try:
         await app.bot.set_my_commands(PUBLIC_COMMANDS, scope=BotCommandScopeDefault())
         await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeAllChatAdministrators())
+        for lang in TRANSLATED:
+            t = translator(lang)
+            await app.bot.set_my_commands(command_list(t), scope=BotCommandScopeDefault(), language_code=lang)
+            await app.bot.set_my_commands(command_list(t, admin=True), scope=BotCommandScopeAllChatAdministrators(),
+                                          language_code=lang)
     except TelegramError as e:  # the bot works without the menu
         log.warning("setMyCommands failed: %s", e)
 

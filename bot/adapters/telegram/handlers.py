@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import re
 from dataclasses import replace
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, InputTextMessageContent, Message, Update
+from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, InputTextMessageContent, Message,
+                      Update, User)
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
                           InlineQueryHandler, MessageHandler, TypeHandler, filters)
@@ -18,6 +20,7 @@ from bot.adapters.telegram.incoming import (GROUPS, PLATFORM, is_admin, message_
 from bot.adapters.telegram.refs import MORE, Refs
 from bot.adapters.telegram.responder import NO_PREVIEW, TelegramResponder, TelegramSender
 from bot.chat import texts
+from bot.chat.i18n import N_, Translator, for_locale
 from bot.chat.conversation import Conversation, with_text
 from bot.chat.layout import NO_MATCH
 from bot.chat.messages import Action, ActionKind, HelpReply, Incoming, Refusal, RefusalKind
@@ -29,6 +32,20 @@ INLINE_CACHE_TIME = 10  # seconds: knowledge changes rarely, but answers should 
 INLINE_RESULTS = 10
 Context = ContextTypes.DEFAULT_TYPE
 
+INLINE_HELP = N_("Type a headline or claim after {mention} to share what is known about it.")
+INLINE_HELP_EXAMPLE = N_("Example:")
+# TRANSLATORS: a short example query for inline mode, in your language.
+INLINE_EXAMPLE = N_("Iran paid Taliban bounties")
+INLINE_HELP_TITLE = N_("Type a headline or claim to check it")
+INLINE_HELP_DESCRIPTION = N_("Claim Context: who reported it, on what sourcing, who denied it, fact-checks")
+INLINE_NONE_TITLE = N_("No known claim matches")
+INLINE_NONE_DESCRIPTION = N_("Send it to the bot in private to report it")
+
+
+def user_translator(user: User | None) -> Translator:
+    """The words of the person behind an update: their Telegram app's language (English when unknown)."""
+    return for_locale(user.language_code if user is not None else "")
+
 
 class TelegramHandlers:
     def __init__(self, conversation: Conversation) -> None:
@@ -37,7 +54,8 @@ class TelegramHandlers:
 
     def _out(self, context: Context, msg: Message, *, reply_to: Message | None = None) -> TelegramResponder:
         return TelegramResponder(TelegramSender(context.bot, self.refs), msg.chat_id,
-                                 reply_to=(reply_to or msg).message_id, username=context.bot.username or "bot")
+                                 reply_to=(reply_to or msg).message_id, username=context.bot.username or "bot",
+                                 t=user_translator(msg.from_user))
 
     # -- filters ---------------------------------------------------------------------------------------
     async def ignore_bots(self, update: Update, context: Context) -> None:
@@ -128,36 +146,37 @@ class TelegramHandlers:
         query = update.inline_query
         text = (query.query or "").strip()
         username = context.bot.username or "bot"
+        t = user_translator(query.from_user)
         if not text:
-            help_html = (f"Type a headline or claim after <code>@{username}</code> to share what is known about it. "
-                         f"Example: <code>@{username} Iran paid Taliban bounties</code>")
+            e = html.escape
+            help_html = (e(t(INLINE_HELP)).format(mention=f"<code>@{e(username)}</code>") + " "
+                         + f"{e(t(INLINE_HELP_EXAMPLE))} <code>@{e(username)} {e(t(INLINE_EXAMPLE))}</code>")
             results = [InlineQueryResultArticle(
-                id="help", title="Type a headline or claim to check it",
-                description="Claim Context: who reported it, on what sourcing, who denied it, fact-checks",
+                id="help", title=t(INLINE_HELP_TITLE), description=t(INLINE_HELP_DESCRIPTION),
                 input_message_content=InputTextMessageContent(help_html, parse_mode=ParseMode.HTML,
                                                               link_preview_options=NO_PREVIEW))]
         else:
-            cards = await self.conversation.search(text[:512], INLINE_RESULTS)
-            results = await asyncio.to_thread(self._inline_results, cards, username)
+            cards = await self.conversation.search(text[:512], INLINE_RESULTS, lang=t.lang)
+            results = await asyncio.to_thread(self._inline_results, cards, username, t)
         await query.answer(results[:INLINE_RESULTS], cache_time=INLINE_CACHE_TIME)
 
-    def _inline_results(self, cards: list[Card], username: str) -> list[InlineQueryResultArticle]:
+    def _inline_results(self, cards: list[Card], username: str, t: Translator) -> list[InlineQueryResultArticle]:
         out = []
         for card in cards:
             ref = self.refs.claim_ref(card.claim_id, R.MAX_START_PAYLOAD - 2)
             keyboard = InlineKeyboardMarkup([
-                [InlineKeyboardButton(texts.ACTION_LABELS[ActionKind.SOURCES], url=f"https://t.me/{username}?start=s_{ref}")],
-                [InlineKeyboardButton(texts.ACTION_LABELS[k], callback_data=self.refs.callback_data(Action(k, card.claim_id)))
+                [InlineKeyboardButton(texts.action_label(ActionKind.SOURCES, t), url=f"https://t.me/{username}?start=s_{ref}")],
+                [InlineKeyboardButton(texts.action_label(k, t), callback_data=self.refs.callback_data(Action(k, card.claim_id)))
                  for k in (ActionKind.WRONG, ActionKind.HELPFUL)]])
             out.append(InlineQueryResultArticle(
                 id=R.short_hash(card.claim_id, 32), title=card.statement[:200] or card.claim_id,
-                description=R.one_line_summary(card)[:200], reply_markup=keyboard,
-                input_message_content=InputTextMessageContent(R.paginate(R.card_lines(card))[0], parse_mode=ParseMode.HTML,
-                                                              link_preview_options=NO_PREVIEW)))
+                description=R.one_line_summary(card, t)[:200], reply_markup=keyboard,
+                input_message_content=InputTextMessageContent(R.paginate(R.card_lines(card, t=t), t=t)[0],
+                                                              parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)))
         if not out:
             out.append(InlineQueryResultArticle(
-                id="none", title="No known claim matches", description="Send it to the bot in private to report it",
-                input_message_content=InputTextMessageContent(f"<b>{NO_MATCH}</b>", parse_mode=ParseMode.HTML,
+                id="none", title=t(INLINE_NONE_TITLE), description=t(INLINE_NONE_DESCRIPTION),
+                input_message_content=InputTextMessageContent(f"<b>{html.escape(t(NO_MATCH))}</b>", parse_mode=ParseMode.HTML,
                                                               link_preview_options=NO_PREVIEW)))
         return out
 
@@ -168,7 +187,7 @@ class TelegramHandlers:
         msg = query.message if isinstance(query.message, Message) else None
         out = TelegramResponder(TelegramSender(context.bot, self.refs), msg.chat_id if msg else None,
                                 reply_to=msg.message_id if msg else None, query=query,
-                                username=context.bot.username or "bot")
+                                username=context.bot.username or "bot", t=user_translator(query.from_user))
         if data.startswith(MORE + ":") and msg is not None:
             await self._more(out, data.partition(":")[2], msg)
             return
@@ -179,7 +198,7 @@ class TelegramHandlers:
             await user_is_admin(context.bot, msg.chat_id, query.from_user.id)  # type: ignore[union-attr]
         # an inline message has no chat to post into
         base = to_incoming(msg, is_admin=admin) if msg is not None else Incoming(platform=PLATFORM, chat_id="inline")
-        incoming = replace(base, user_id=str(query.from_user.id))
+        incoming = replace(base, user_id=str(query.from_user.id), locale=query.from_user.language_code or "")
         await self.conversation.on_action(incoming, out, action, message_text_and_urls(checked)[0] if checked else "")
 
     async def _more(self, out: TelegramResponder, key: str, msg: Message) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.chat import texts
 from bot.chat.commands import MODERATION_USAGE
+from bot.chat.i18n import EN, N_, Translator
 from bot.chat.layout import (Line, Section, Span, about_sections, card_sections, flag_lines, no_match_sections,
                              related_sections, settings_rows, sourcing_label, sources_sections,
                              status_label)
@@ -27,7 +28,7 @@ MAX_CALLBACK_DATA = 64  # bytes
 MAX_START_PAYLOAD = 64  # deep-link /start parameter: A-Za-z0-9_- only
 MAX_PAGES = 6  # a card never takes more messages than this; the rest is behind /sources
 MAX_SPAN = MAX_MESSAGE * MAX_PAGES  # longer text cannot be shown anyway: cut before splitting (bounded work)
-CUT = "\u2026 (cut: the full text is too long for a chat message)"
+CUT = N_("\u2026 (cut: the full text is too long for a chat message)")
 BLANK: Line = (Span(""),)
 
 
@@ -111,7 +112,7 @@ def _split_line(line: Line, limit: int) -> list[Line]:
     return out
 
 
-def paginate(lines: Iterable[Line], limit: int = MAX_MESSAGE, max_pages: int | None = None) -> list[str]:
+def paginate(lines: Iterable[Line], limit: int = MAX_MESSAGE, max_pages: int | None = None, t: Translator = EN) -> list[str]:
     """HTML pages, each at most `limit` visible characters, cut at line boundaries; with `max_pages`, at most
     that many, the last one ending with a note when text was left out."""
     pages: list[list[Line]] = []
@@ -136,9 +137,10 @@ def paginate(lines: Iterable[Line], limit: int = MAX_MESSAGE, max_pages: int | N
         pages.append(cur)
     if cut_short:
         last = pages[-1]
-        while last and line_len(last[-1]) + utf16_len(CUT) + 1 > limit - sum(line_len(x) + 1 for x in last[:-1]):
+        cut = t(CUT)
+        while last and line_len(last[-1]) + utf16_len(cut) + 1 > limit - sum(line_len(x) + 1 for x in last[:-1]):
             last = last[:-1]
-        pages[-1] = [*last, (Span(CUT, italic=True),)]
+        pages[-1] = [*last, (Span(cut, italic=True),)]
     out = [to_html(p) for p in pages]
     return [p for p in out if p] or [""]
 
@@ -162,72 +164,90 @@ def section_lines(sections: Sequence[Section]) -> list[Line]:
     return lines
 
 
-def card_lines(card: Card, outlet: object = None) -> list[Line]:
-    return section_lines(card_sections(card, outlet))  # type: ignore[arg-type]
+def card_lines(card: Card, outlet: object = None, t: Translator = EN) -> list[Line]:
+    return section_lines(card_sections(card, outlet, t=t))  # type: ignore[arg-type]
 
 
-def result_lines(result: CheckResult) -> list[Line]:
+def result_lines(result: CheckResult, t: Translator = EN) -> list[Line]:
     if result.card is not None:
-        return section_lines(card_sections(result.card, result.outlet))
-    return section_lines(no_match_sections(result))
+        return section_lines(card_sections(result.card, result.outlet, t=t))
+    return section_lines(no_match_sections(result, t))
 
 
-def notice_lines(n: Notice) -> list[Line]:
-    where = Span("the message", href=n.message_link) if valid_http_url(n.message_link) else Span(f"message {n.message_id}")
-    return [(Span(texts.KNOWN_CLAIM_POSTED.format(title=n.chat_title), bold=True), where),
+def notice_lines(n: Notice, t: Translator = EN) -> list[Line]:
+    where = (Span(t("the message"), href=n.message_link) if valid_http_url(n.message_link)
+             else Span(t("message {id}", id=n.message_id)))
+    return [(Span(t(texts.KNOWN_CLAIM_POSTED, title=n.chat_title), bold=True), where),
             (Span("\u201c" + n.excerpt + "\u201d", italic=True),), BLANK]
 
 
-def card_reply_lines(reply: CardReply) -> list[Line]:
-    return (notice_lines(reply.notice) if reply.notice else []) + result_lines(reply.result)
+def card_reply_lines(reply: CardReply, t: Translator = EN) -> list[Line]:
+    return (notice_lines(reply.notice, t) if reply.notice else []) + result_lines(reply.result, t)
 
 
-def sources_lines(card: Card) -> list[Line]:
-    return section_lines(sources_sections(card))
+def sources_lines(card: Card, t: Translator = EN) -> list[Line]:
+    return section_lines(sources_sections(card, t))
 
 
-def related_lines(card: Card) -> list[Line]:
-    return section_lines(related_sections(card))
+def related_lines(card: Card, t: Translator = EN) -> list[Line]:
+    return section_lines(related_sections(card, t))
 
 
-def about_lines(about: dict) -> list[Line]:
-    return section_lines(about_sections(about))
+def about_lines(about: dict, t: Translator = EN) -> list[Line]:
+    return section_lines(about_sections(about, t))
 
 
-def settings_lines(settings: object, saved: bool) -> list[Line]:
-    head: list[Line] = [(Span(texts.SAVED, bold=True),)] if saved else []
-    return head + [(Span(f"{label}: ", bold=True), Span(value)) for label, value in settings_rows(settings)]
+def settings_lines(settings: object, saved: bool, t: Translator = EN) -> list[Line]:
+    head: list[Line] = [(Span(t(texts.SAVED), bold=True),)] if saved else []
+    return head + [(Span(f"{label}: ", bold=True), Span(value)) for label, value in settings_rows(settings, t=t)]
 
 
-def flags_lines(flags: list[dict]) -> list[Line]:
-    body = [(Span("\u2022 "), *line) for line in flag_lines(flags)] or [(Span(texts.NO_FLAGS),)]
-    return [(Span(texts.RECENT_FLAGS, bold=True),), *body]
+def flags_lines(flags: list[dict], t: Translator = EN) -> list[Line]:
+    body = [(Span("\u2022 "), *line) for line in flag_lines(flags, t)] or [(Span(t(texts.NO_FLAGS)),)]
+    return [(Span(t(texts.RECENT_FLAGS), bold=True),), *body]
 
 
-def help_html(username: str) -> str:
+# The help, a sentence per line; HTML tags are added around the translated words, never inside them.
+HELP_SEND = N_("Send me a headline or a link, or use:")
+HELP_CHECK = N_("headline or URL")
+HELP_CHECK_REPLY = N_("(or reply /check to a message)")
+HELP_SOURCES = N_("claim id or text")
+HELP_SOURCES_WHAT = N_("the full sourcing list")
+HELP_ABOUT_WHAT = N_("the knowledge base, its sources and licences")
+HELP_EXAMPLE = N_("Example:")
+HELP_INLINE = N_("In any chat you can also type {mention} to share a card.")
+HELP_INLINE_WORD = N_("headline")
+HELP_ADMINS = N_("Group admins:")
+MODERATION_TITLE = N_("Moderation commands")
+MODERATION_WHO = N_("(group admins):")
+
+
+def help_html(username: str, t: Translator = EN) -> str:
     e = html.escape
-    return (f"<b>Claim Context</b> {e(texts.INTRO.removeprefix('Claim Context '))}\n\n"
-            "Send me a headline or a link, or use:\n"
-            "/check <i>headline or URL</i> (or reply /check to a message)\n"
-            "/sources <i>claim id or text</i> \u2014 the full sourcing list\n"
-            "/about \u2014 the knowledge base, its sources and licences\n\n"
-            f"<b>Example:</b> <code>/check {e(texts.EXAMPLE)}</code>\n\n"
-            f"In any chat you can also type <code>@{e(username)} headline</code> to share a card.\n"
-            "Group admins: /moderation, /mute, /unmute, /flags.")
+    mention = f"<code>@{e(username)} {e(t(HELP_INLINE_WORD))}</code>"
+    return (f"<b>Claim Context</b> {e(t(texts.INTRO).removeprefix('Claim Context '))}\n\n"
+            f"{e(t(HELP_SEND))}\n"
+            f"/check <i>{e(t(HELP_CHECK))}</i> {e(t(HELP_CHECK_REPLY))}\n"
+            f"/sources <i>{e(t(HELP_SOURCES))}</i> \u2014 {e(t(HELP_SOURCES_WHAT))}\n"
+            f"/about \u2014 {e(t(HELP_ABOUT_WHAT))}\n\n"
+            f"<b>{e(t(HELP_EXAMPLE))}</b> <code>/check {e(t(texts.EXAMPLE))}</code>\n\n"
+            f"{e(t(HELP_INLINE, mention='{mention}')).format(mention=mention)}\n"
+            f"{e(t(HELP_ADMINS))} /moderation, /mute, /unmute, /flags.")
 
 
-def moderation_help_html() -> str:
-    return "<b>Moderation commands</b> (group admins):\n" + "\n".join(html.escape(u) for u in MODERATION_USAGE)
+def moderation_help_html(t: Translator = EN) -> str:
+    return (f"<b>{html.escape(t(MODERATION_TITLE))}</b> {html.escape(t(MODERATION_WHO))}\n"
+            + "\n".join(html.escape(t(u)) for u in MODERATION_USAGE))
 
 
-def one_line_summary(card: Card) -> str:
+def one_line_summary(card: Card, t: Translator = EN) -> str:
     """Inline result description: status and sourcing on one line."""
-    parts = [status_label(card.status)]
+    parts = [status_label(card.status, t)]
     fr = card.first_report
     if fr and (fr.outlet or fr.date):
-        parts.append("first reported by " + ", ".join(x for x in (fr.outlet, fr.date) if x))
+        parts.append(t("first reported by {who}", who=", ".join(x for x in (fr.outlet, fr.date) if x)))
     if card.sourcing:
-        parts.append(f"sourcing: {sourcing_label(card.sourcing)}")
+        parts.append(t("sourcing: {how}", how=sourcing_label(card.sourcing, t)))
     return " \u00b7 ".join(parts).replace("\n", " ")
 
 

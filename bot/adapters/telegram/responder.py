@@ -13,8 +13,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.adapters.telegram import render as R
-from bot.adapters.telegram.refs import MORE, Refs
+from bot.adapters.telegram.refs import MORE as MORE_REF
+from bot.adapters.telegram.refs import Refs
 from bot.chat import texts
+from bot.chat.i18n import EN, N_, Translator
 from bot.chat.messages import (AboutReply, Action, CardReply, FlagsReply, HelpReply, LogChatProbe, MuteReply, Receipt,
                                Refusal, RefusalKind, RelatedReply, Reply, SettingsReply, SourcesReply)
 
@@ -22,36 +24,42 @@ log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 SEND_ATTEMPTS = 4  # network errors: the reply is retried, never dropped silently
-OPEN_THE_BOT = "Open the bot to see more."
+OPEN_THE_BOT = N_("Open the bot to see more.")
+MORE_LABEL = N_("More")
 
 
-def _lines(reply: Reply, username: str) -> list[R.Line] | str:
+def _html(template: str, **fields: str) -> str:
+    """A translated sentence as HTML: its own words escaped, the (already HTML) fields put in after."""
+    return html.escape(template, quote=False).format(**fields)
+
+
+def _lines(reply: Reply, username: str, t: Translator = EN) -> list[R.Line] | str:
     """A reply as Telegram lines (paginated later), or as ready HTML for short fixed texts."""
     if isinstance(reply, SourcesReply):
-        return R.sources_lines(reply.card)
+        return R.sources_lines(reply.card, t)
     if isinstance(reply, RelatedReply):
-        return R.related_lines(reply.card)
+        return R.related_lines(reply.card, t)
     if isinstance(reply, AboutReply):
-        return R.about_lines(reply.about)
+        return R.about_lines(reply.about, t)
     if isinstance(reply, SettingsReply):
-        return R.settings_lines(reply.settings, reply.saved)
+        return R.settings_lines(reply.settings, reply.saved, t)
     if isinstance(reply, FlagsReply):
-        return R.flags_lines(reply.flags)
+        return R.flags_lines(reply.flags, t)
     if isinstance(reply, HelpReply):
         if reply.topic == "moderation":
-            return R.moderation_help_html()
+            return R.moderation_help_html(t)
         if reply.topic in texts.USAGE:
-            return html.escape(texts.USAGE[reply.topic]).replace("/check", "<code>/check</code>")
-        return R.help_html(username)
+            return html.escape(t(texts.USAGE[reply.topic])).replace("/check", "<code>/check</code>")
+        return R.help_html(username, t)
     if isinstance(reply, MuteReply):
-        return (texts.MUTED if reply.muted else texts.UNMUTED).format(claim=f"<code>{html.escape(reply.claim_id)}</code>")
+        return _html(t(texts.MUTED if reply.muted else texts.UNMUTED), claim=f"<code>{html.escape(reply.claim_id)}</code>")
     if isinstance(reply, LogChatProbe):
-        return texts.LOG_CHAT_PROBE.format(title=f"<b>{html.escape(reply.chat_title)}</b>")
+        return _html(t(texts.LOG_CHAT_PROBE), title=f"<b>{html.escape(reply.chat_title)}</b>")
     if isinstance(reply, Refusal):
         detail = f"<code>{html.escape(reply.detail)}</code>" if reply.kind is RefusalKind.UNKNOWN_CLAIM else html.escape(reply.detail)
-        return texts.REFUSALS[reply.kind].format(detail=detail)
+        return _html(t(texts.REFUSALS[reply.kind]), detail=detail)
     if isinstance(reply, Receipt):
-        return html.escape(texts.RECEIPTS[reply.kind])
+        return html.escape(t(texts.RECEIPTS[reply.kind]))
     raise TypeError(f"no Telegram rendering for {type(reply).__name__}")
 
 
@@ -98,12 +106,13 @@ class TelegramSender:
                 delay *= 2
         return None
 
-    def keyboard(self, actions: tuple[Action, ...], more_key: str | None = None) -> InlineKeyboardMarkup | None:
+    def keyboard(self, actions: tuple[Action, ...], more_key: str | None = None, t: Translator = EN) -> InlineKeyboardMarkup | None:
         """Buttons for neutral actions: card actions two to a row, related claims one to a row."""
-        rows: list[list[InlineKeyboardButton]] = [[InlineKeyboardButton("More \u25b8", callback_data=f"{MORE}:{more_key}")]] if more_key else []
+        rows: list[list[InlineKeyboardButton]] = ([[InlineKeyboardButton(t(MORE_LABEL) + " \u25b8", callback_data=f"{MORE_REF}:{more_key}")]]
+                                                  if more_key else [])
         row: list[InlineKeyboardButton] = []
         for a in actions:
-            label = a.label[:60] if a.label else texts.ACTION_LABELS[a.kind]
+            label = a.label[:60] if a.label else texts.action_label(a.kind, t)
             button = InlineKeyboardButton(label or a.claim_id, callback_data=self.refs.callback_data(a))
             assert R.fits_callback(str(button.callback_data)), button.callback_data
             if a.label:
@@ -117,20 +126,21 @@ class TelegramSender:
             rows.append(row)
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def _prepare(self, reply: Reply, username: str) -> tuple[list[str], InlineKeyboardMarkup | None, str | None]:
+    def _prepare(self, reply: Reply, username: str, t: Translator = EN) -> tuple[list[str], InlineKeyboardMarkup | None, str | None]:
         """(pages, keyboard of the last page, plain-text fallback): all the rendering, for a worker thread."""
-        lines = R.card_reply_lines(reply) if isinstance(reply, CardReply) else _lines(reply, username)
+        lines = R.card_reply_lines(reply, t) if isinstance(reply, CardReply) else _lines(reply, username, t)
         if isinstance(lines, str):
             return [lines], None, None
-        pages = R.paginate(lines, max_pages=R.MAX_PAGES)
+        pages = R.paginate(lines, max_pages=R.MAX_PAGES, t=t)
         plain = R.plain_text(lines) if len(pages) == 1 else None
         actions = getattr(reply, "actions", ())
         if isinstance(reply, CardReply) and reply.result.card is not None and len(pages) > 1:
-            return pages[:1], self.keyboard(actions, self.refs.put_pages(pages[1:])), plain
-        return pages, self.keyboard(actions), plain
+            return pages[:1], self.keyboard(actions, self.refs.put_pages(pages[1:]), t), plain
+        return pages, self.keyboard(actions, t=t), plain
 
-    async def deliver(self, chat_id: int | str, reply: Reply, *, reply_to: int | str | None, username: str) -> list[Message]:
-        pages, markup, plain = await asyncio.to_thread(self._prepare, reply, username)
+    async def deliver(self, chat_id: int | str, reply: Reply, *, reply_to: int | str | None, username: str,
+                      t: Translator = EN) -> list[Message]:
+        pages, markup, plain = await asyncio.to_thread(self._prepare, reply, username, t)
         sent = []
         for i, page in enumerate(pages):
             last = i == len(pages) - 1
@@ -141,24 +151,27 @@ class TelegramSender:
 
 
 class TelegramResponder:
-    """Where one update's replies go: under the message, or as the answer to a button press."""
+    """Where one update's replies go: under the message, or as the answer to a button press; in the
+    language of the user behind the update (`t`, from their Telegram language_code)."""
 
     def __init__(self, sender: TelegramSender, chat_id: int | str | None, *, reply_to: int | str | None = None,
-                 query: CallbackQuery | None = None, username: str = "") -> None:
+                 query: CallbackQuery | None = None, username: str = "", t: Translator = EN) -> None:
         self.sender, self.chat_id, self.reply_to, self.query, self.username = sender, chat_id, reply_to, query, username
+        self.t = t
         self._answered = False
 
     async def reply(self, reply: Reply) -> None:
+        t = self.t
         if self.query is not None and isinstance(reply, (Receipt, Refusal)):
-            await self._answer(texts.RECEIPTS[reply.kind] if isinstance(reply, Receipt) else texts.refusal_text(reply))
+            await self._answer(t(texts.RECEIPTS[reply.kind]) if isinstance(reply, Receipt) else texts.refusal_text(reply, t))
             return
         if self.query is not None:
-            await self._answer(None if self.chat_id is not None else OPEN_THE_BOT)
+            await self._answer(None if self.chat_id is not None else t(OPEN_THE_BOT))
         if self.chat_id is not None:
-            await self.sender.deliver(self.chat_id, reply, reply_to=self.reply_to, username=self.username)
+            await self.sender.deliver(self.chat_id, reply, reply_to=self.reply_to, username=self.username, t=t)
 
     async def post(self, chat_id: str, reply: Reply) -> bool:
-        return bool(await self.sender.deliver(chat_id, reply, reply_to=None, username=self.username))
+        return bool(await self.sender.deliver(chat_id, reply, reply_to=None, username=self.username, t=self.t))
 
     async def _answer(self, text: str | None) -> None:
         if self.query is None or self._answered:
