@@ -307,6 +307,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. A bad environment value or broken knowledge is reported in one line, not a traceback."""
     from bot.engine.knowledge import KnowledgeError
+    from bot.state import StateUnavailable
+    from bot.state.migrations import SchemaTooNew
 
     args = parser().parse_args(argv)
     try:
@@ -314,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
         return 2
+    except (StateUnavailable, SchemaTooNew) as exc:
+        print(f"state: {exc}", file=sys.stderr)
+        return 1
     except KnowledgeError as exc:
         more = f" (and {len(exc.problems) - 1} more: run `python -m bot knowledge validate`)" if len(exc.problems) > 1 else ""
         print(f"knowledge: {exc.problems[0]}{more}", file=sys.stderr)

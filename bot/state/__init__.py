@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.state.base import FEEDBACK_STATUSES, MAX_FEEDBACK_TEXT, StateStore, Tx, is_postgres_url
+from bot.state.base import FEEDBACK_STATUSES, MAX_FEEDBACK_TEXT, StateStore, StateUnavailable, Tx, is_postgres_url
 
-__all__ = ["FEEDBACK_STATUSES", "MAX_FEEDBACK_TEXT", "StateStore", "Tx", "is_postgres_url", "open_state"]
+__all__ = ["FEEDBACK_STATUSES", "MAX_FEEDBACK_TEXT", "StateStore", "StateUnavailable", "Tx", "is_postgres_url",
+           "open_state"]
 
 
 def open_state(target: str | Path, **options: Any) -> StateStore:

@@ -30,6 +30,10 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 Params = Sequence[Any] | dict[str, Any]
 
 
+class StateUnavailable(RuntimeError):
+    """The state database cannot be reached or used at start (the message says where and why)."""
+
+
 class Cursor(Protocol):
     rowcount: int
 

@@ -23,11 +23,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.state import migrations
-from bot.state.base import Params, StateStore, Tx
-
-
-class StateUnavailable(RuntimeError):
-    """The PostgreSQL server cannot be reached (at start: the message says where and why)."""
+from bot.state.base import Params, StateStore, StateUnavailable, Tx
 
 
 def lock_id(name: str) -> int:
