@@ -17,8 +17,9 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def knowledge_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped knowledge compiled once per test session."""
-    return build_database(DEFAULT_KNOWLEDGE_DIR, tmp_path_factory.mktemp("kb") / "knowledge.db")
+    """The shipped knowledge compiled once per test session, with the semantic tier's claim vectors as
+    `knowledge build` makes it (bot processes started on it do not have to add them, all at once)."""
+    return build_database(DEFAULT_KNOWLEDGE_DIR, tmp_path_factory.mktemp("kb") / "knowledge.db", vectors=True)
 
 
 @pytest.fixture(scope="session")
