@@ -279,3 +279,17 @@ def test_read_image_reads_a_screenshot():
     want = "Russia hacked the DNC"
     r = read_image(encoded(headline_image(want), "PNG"), languages="eng")
     assert r.ocr_error is None and _cer(r.text, want) < 0.1 and r.hashes
+
+
+@needs_ocr
+@pytest.mark.parametrize("binding", ["tesserocr", "pytesseract"])
+def test_both_tesseract_bindings_read_the_same_headline(binding: str):
+    import bot.images.ocr as ocr
+
+    try:
+        ocr._backend(binding)
+    except OcrUnavailable as exc:
+        pytest.skip(f"{binding} not installed: {exc}")
+    want = "Iran shot down the Ukrainian plane"
+    got = recognise(headline_image(want), languages="eng+rus", binding=binding)
+    assert got.engine == binding and _cer(got.text, want) < 0.05, got.text
