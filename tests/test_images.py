@@ -293,3 +293,38 @@ def test_both_tesseract_bindings_read_the_same_headline(binding: str):
     want = "Iran shot down the Ukrainian plane"
     got = recognise(headline_image(want), languages="eng+rus", binding=binding)
     assert got.engine == binding and _cer(got.text, want) < 0.05, got.text
+
+
+@needs_ocr
+def test_check_image_on_the_command_line(knowledge_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from bot.cli import main
+
+    f = tmp_path / "shot.png"
+    f.write_bytes(encoded(headline_image("Pope Francis Shocks World, Endorses Donald Trump for President"), "PNG"))
+    assert main(["check", "--db", str(knowledge_db), "--json", "--image", str(f)]) == 0
+    out = capsys.readouterr()
+    assert "Pope Francis" in out.err
+    import json
+
+    assert json.loads(out.out)["card"]["claim_id"] == "pope-francis-endorsed-trump-2016"
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(bomb_png(6000, 6000))
+    assert main(["check", "--db", str(knowledge_db), "--image", str(bomb)]) == 1
+    assert "6000x6000" in capsys.readouterr().err
+
+
+def test_benchmark_set_is_reproducible(tmp_path: Path):
+    import hashlib
+
+    from benchmarks.image_set import fonts_present, generate
+
+    if len(fonts_present()) < 3:
+        pytest.skip("fonts missing: apt-get install fonts-dejavu-core fonts-liberation fonts-noto-core")
+    knowledge = Path(__file__).resolve().parent.parent / "knowledge"
+
+    def digest(out: Path) -> dict[str, str]:
+        generate(out, knowledge, per_claim=1, known=1, unrelated_scenes=2)
+        return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(out.iterdir())}
+
+    a, b = digest(tmp_path / "a"), digest(tmp_path / "b")
+    assert a == b and len(a) > 39 + 17 + 30
