@@ -234,15 +234,28 @@ def test_ocr_reads_cyrillic():
 
 
 @needs_ocr
-def test_ocr_time_limit_and_missing_language():
+def test_missing_language_pack_is_a_typed_answer():
     with pytest.raises(OcrUnavailable, match="xyz"):
         recognise(headline_image("anything"), languages="eng+xyz")
-    busy = Image.new("RGB", (2400, 2400), "white")
+
+
+@needs_ocr
+@pytest.mark.parametrize("binding", ["tesserocr", "pytesseract"])
+def test_ocr_is_cancelled_at_the_time_limit(binding: str):
+    import bot.images.ocr as ocr
+
+    try:
+        ocr._backend(binding)
+    except OcrUnavailable as exc:
+        pytest.skip(f"{binding} not installed: {exc}")
+    busy = Image.new("RGB", (1800, 1800), "white")  # about 7 s of recognition on this machine
     d = ImageDraw.Draw(busy)
-    for y in range(0, 2400, 30):
-        d.text((10, y), "lorem ipsum dolor sit amet " * 12, fill="black")
-    with pytest.raises(OcrTimeout):
-        recognise(busy, languages="eng", timeout=0.05)
+    for y in range(0, 1800, 24):
+        d.text((10, y), "lorem ipsum dolor sit amet " * 10, fill="black")
+    start = time.perf_counter()
+    with pytest.raises(OcrTimeout, match="0.3 s"):
+        recognise(busy, languages="eng", timeout=0.3, binding=binding)
+    assert time.perf_counter() - start < 3.0  # cancelled, not run to the end
 
 
 def test_missing_engine_is_a_typed_answer(monkeypatch: pytest.MonkeyPatch):

@@ -210,6 +210,9 @@ def recognise(image: "Image.Image", *, languages: str = DEFAULT_LANGUAGES, timeo
     remaining = timeout - (time.perf_counter() - start)
     if remaining <= 0:
         raise OcrTimeout(f"text recognition took longer than {timeout:g} s")
-    text, confidence = backend.read(grey, languages, remaining)
+    try:
+        text, confidence = backend.read(grey, languages, remaining)
+    except OcrTimeout:
+        raise OcrTimeout(f"text recognition took longer than {timeout:g} s") from None
     return OcrText(text=text, confidence=round(confidence, 1), seconds=time.perf_counter() - start,
                    engine=backend.name)
