@@ -204,8 +204,22 @@ def cmd_check(args: argparse.Namespace) -> int:
             result = engine.check(line.rstrip("\n"))
             print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
         return 0
+    if args.image:  # the text read from an image is checked like a message (known pictures: after the schema)
+        from bot.images import ImageError
+        from bot.images.reading import read_image
+
+        try:
+            reading = read_image(Path(args.image).read_bytes())
+        except (ImageError, OSError) as exc:
+            print(f"check: {args.image}: {exc}", file=sys.stderr)
+            return 1
+        if reading.ocr_error:
+            print(f"check: {args.image}: {reading.ocr_error}", file=sys.stderr)
+            return 1
+        print(f"read from the image: {' '.join(reading.text.split()) or '(no text)'}", file=sys.stderr)
+        args.text, args.fetch = [reading.text], False
     if not args.text:
-        print("check: give TEXT or --jsonl", file=sys.stderr)
+        print("check: give TEXT, --image FILE or --jsonl", file=sys.stderr)
         return 2
     text = " ".join(args.text)
 
@@ -288,13 +302,15 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--db")
     c.add_argument("--json", action="store_true")
     c.add_argument("--jsonl", action="store_true")
+    c.add_argument("--image", metavar="FILE", help="check the text read from an image (needs the images extra)")
     c.add_argument("--no-fetch", dest="fetch", action="store_false", help="do not fetch links in the text")
     c.set_defaults(func=cmd_check)
 
     sub.add_parser("run", help="start every adapter whose token is set; the console adapter when none is").set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="benchmarks (see BENCHMARKS.md)")
-    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune, decisions (BENCHMARKS.md)")
+    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune, decisions, multilingual, "
+                    "images, fleet (BENCHMARKS.md)")
     be.add_argument("rest", nargs=argparse.REMAINDER)
     be.set_defaults(func=cmd_bench)
 

@@ -234,15 +234,28 @@ def test_ocr_reads_cyrillic():
 
 
 @needs_ocr
-def test_ocr_time_limit_and_missing_language():
+def test_missing_language_pack_is_a_typed_answer():
     with pytest.raises(OcrUnavailable, match="xyz"):
         recognise(headline_image("anything"), languages="eng+xyz")
-    busy = Image.new("RGB", (2400, 2400), "white")
+
+
+@needs_ocr
+@pytest.mark.parametrize("binding", ["tesserocr", "pytesseract"])
+def test_ocr_is_cancelled_at_the_time_limit(binding: str):
+    import bot.images.ocr as ocr
+
+    try:
+        ocr._backend(binding)
+    except OcrUnavailable as exc:
+        pytest.skip(f"{binding} not installed: {exc}")
+    busy = Image.new("RGB", (1800, 1800), "white")  # about 7 s of recognition on this machine
     d = ImageDraw.Draw(busy)
-    for y in range(0, 2400, 30):
-        d.text((10, y), "lorem ipsum dolor sit amet " * 12, fill="black")
-    with pytest.raises(OcrTimeout):
-        recognise(busy, languages="eng", timeout=0.05)
+    for y in range(0, 1800, 24):
+        d.text((10, y), "lorem ipsum dolor sit amet " * 10, fill="black")
+    start = time.perf_counter()
+    with pytest.raises(OcrTimeout, match="0.3 s"):
+        recognise(busy, languages="eng", timeout=0.3, binding=binding)
+    assert time.perf_counter() - start < 3.0  # cancelled, not run to the end
 
 
 def test_missing_engine_is_a_typed_answer(monkeypatch: pytest.MonkeyPatch):
@@ -279,3 +292,52 @@ def test_read_image_reads_a_screenshot():
     want = "Russia hacked the DNC"
     r = read_image(encoded(headline_image(want), "PNG"), languages="eng")
     assert r.ocr_error is None and _cer(r.text, want) < 0.1 and r.hashes
+
+
+@needs_ocr
+@pytest.mark.parametrize("binding", ["tesserocr", "pytesseract"])
+def test_both_tesseract_bindings_read_the_same_headline(binding: str):
+    import bot.images.ocr as ocr
+
+    try:
+        ocr._backend(binding)
+    except OcrUnavailable as exc:
+        pytest.skip(f"{binding} not installed: {exc}")
+    want = "Iran shot down the Ukrainian plane"
+    got = recognise(headline_image(want), languages="eng+rus", binding=binding)
+    assert got.engine == binding and _cer(got.text, want) < 0.05, got.text
+
+
+@needs_ocr
+def test_check_image_on_the_command_line(knowledge_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from bot.cli import main
+
+    f = tmp_path / "shot.png"
+    f.write_bytes(encoded(headline_image("Pope Francis Shocks World, Endorses Donald Trump for President"), "PNG"))
+    assert main(["check", "--db", str(knowledge_db), "--json", "--image", str(f)]) == 0
+    out = capsys.readouterr()
+    assert "Pope Francis" in out.err
+    import json
+
+    assert json.loads(out.out)["card"]["claim_id"] == "pope-francis-endorsed-trump-2016"
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(bomb_png(6000, 6000))
+    assert main(["check", "--db", str(knowledge_db), "--image", str(bomb)]) == 1
+    assert "6000x6000" in capsys.readouterr().err
+
+
+def test_benchmark_set_is_reproducible(tmp_path: Path):
+    import hashlib
+
+    from benchmarks.image_set import fonts_present, generate
+
+    if len(fonts_present()) < 3:
+        pytest.skip("fonts missing: apt-get install fonts-dejavu-core fonts-liberation fonts-noto-core")
+    knowledge = Path(__file__).resolve().parent.parent / "knowledge"
+
+    def digest(out: Path) -> dict[str, str]:
+        generate(out, knowledge, per_claim=1, known=1, unrelated_scenes=2)
+        return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(out.iterdir())}
+
+    a, b = digest(tmp_path / "a"), digest(tmp_path / "b")
+    assert a == b and len(a) > 39 + 17 + 30

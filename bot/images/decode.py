@@ -8,11 +8,12 @@ frame; EXIF orientation is applied so a phone photo is upright for OCR and hashi
 
 from __future__ import annotations
 
+import io
 import struct
 import warnings
 from pathlib import Path
 
-from bot.images.errors import TooLarge, Undecodable
+from bot.images.errors import ImageError, TooLarge, Undecodable
 
 try:
     from PIL import Image, ImageOps
@@ -27,8 +28,6 @@ MAX_SIDE = 4096  # a JPEG larger than this is decoded at 1/2, 1/4 or 1/8 scale (
 
 def _require_pillow() -> None:
     if Image is None:
-        from bot.images.errors import ImageError
-
         raise ImageError("Pillow is not installed (pip install 'claim-context[images]')")
 
 
@@ -42,8 +41,6 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
         raise TooLarge(f"{len(data)} bytes; the limit is {max_bytes}")
     if not data:
         raise Undecodable("empty file")
-    import io
-
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb check (a warning above 89 MP, an error above 179 MP) stays as a second line;
@@ -65,6 +62,8 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise TooLarge(str(exc)) from None
+    except Image.UnidentifiedImageError:
+        raise Undecodable("not a JPEG, PNG, WebP or GIF image") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, TypeError) as exc:
         # UnidentifiedImageError is an OSError; truncated data is an OSError; some broken headers raise
         # SyntaxError, struct.error or IndexError inside the plugins.
