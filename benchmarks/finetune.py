@@ -37,7 +37,8 @@ from benchmarks.metrics import read_qrels
 from benchmarks.retrieval import CLEF, cached_db, clef_queries
 from benchmarks.train import blank_model, candidate_rows, fit_fusion
 from benchmarks import VAR
-from bot.engine.matcher import CANDIDATES, FEATURES, FusionModel, Matcher
+from bot.engine.fusion import FEATURES, FusionModel
+from bot.engine.matcher import CANDIDATES, Matcher
 
 DEFAULT_OUT = VAR / "models" / "minilm-clef-train"
 CROSSFIT_ROWS = "crossfit-rows.json"  # the held-out candidate features, kept so the fusion can be refitted

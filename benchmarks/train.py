@@ -16,8 +16,8 @@ from typing import Any
 
 from benchmarks.metrics import read_qrels
 from benchmarks.retrieval import CLEF, cached_db, clef_queries, semantic_db
-from bot.engine.matcher import (CANDIDATES, FEATURES, FUSION_PATH, MATCH_FEATURES, FusionModel, Matcher, Scored,
-                                features_for_training, match_features)
+from bot.engine.fusion import FEATURES, FUSION_PATH, MATCH_FEATURES, FusionModel, match_features
+from bot.engine.matcher import CANDIDATES, Matcher, Scored, features_for_training
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:

@@ -1,4 +1,4 @@
-from bot.engine import actors, normalize
+from bot.engine import actors, normalize, actor_roles as role_rules
 
 GAZ = actors.by_name([("Barack Obama", "Barack Obama", None), ("Barack Obama", "Obama", None),
                       ("Donald Trump", "Trump", None), ("Mohammed bin Salman", "MBS", None),
@@ -39,7 +39,7 @@ ROWS = [("Iran", "country", "Iran", None), ("Iran", "country", "Iranian", None),
         ("Barack Obama", "person", "Obama", None), ("Donald Trump", "person", "Trump", None),
         ("Joe Biden", "person", "Biden", None), ("Pope Francis", "person", "Pope Francis", None),
         ("Vladimir Putin", "person", "Putin", None)]
-ROLES = actors.RoleIndex(ROWS)
+ROLES = role_rules.RoleIndex(ROWS)
 
 
 def roles(text):
@@ -47,20 +47,20 @@ def roles(text):
 
 
 def test_subject_is_the_doer_and_the_object_the_target():
-    assert roles("the Taliban killed Iranian diplomats") == actors.Roles(("Taliban",), ("Iran",), ())
-    assert roles("Iran paid the Taliban") == actors.Roles(("Iran",), ("Taliban",), ())
+    assert roles("the Taliban killed Iranian diplomats") == role_rules.Roles(("Taliban",), ("Iran",), ())
+    assert roles("Iran paid the Taliban") == role_rules.Roles(("Iran",), ("Taliban",), ())
 
 
 def test_passive_voice_and_by():
-    assert roles("Iranian diplomats were killed by the Taliban") == actors.Roles(("Taliban",), ("Iran",), ())
+    assert roles("Iranian diplomats were killed by the Taliban") == role_rules.Roles(("Taliban",), ("Iran",), ())
     # without an agent the passive subject is still acted upon
-    assert roles("Obama was born in Kenya") == actors.Roles((), ("Barack Obama",), ("Kenya",))
+    assert roles("Obama was born in Kenya") == role_rules.Roles((), ("Barack Obama",), ("Kenya",))
 
 
 def test_prepositions_give_place_and_target():
     r = roles("Iran paid Taliban fighters to kill American troops in Afghanistan")
     assert r.doers == ("Iran",) and "United States" in r.targets and r.places == ("Afghanistan",)
-    assert roles("the Kremlin put a bounty on US troops") == actors.Roles(("Russia",), ("United States",), ())
+    assert roles("the Kremlin put a bounty on US troops") == role_rules.Roles(("Russia",), ("United States",), ())
 
 
 def test_reporting_frames_are_cut_off():
@@ -78,39 +78,39 @@ def test_metonyms_and_agencies_count_as_their_state():
     assert roles("GRU officers offered bounties").doers == ("Russia",)
     assert roles("Quds Force commanders paid militants").doers == ("Iran",)  # Quds Force -> IRGC -> Iran
     assert roles("The CIA created the Taliban").doers == ("United States",)
-    assert roles("Pentagon admits it funded labs") == actors.Roles(("United States",), (), ())
+    assert roles("Pentagon admits it funded labs") == role_rules.Roles(("United States",), (), ())
 
 
 def test_plural_demonyms_and_possessives():
-    assert roles("Iranians killed Americans") == actors.Roles(("Iran",), ("United States",), ())
+    assert roles("Iranians killed Americans") == role_rules.Roles(("Iran",), ("United States",), ())
     assert roles("Russia's GRU paid bounties").doers == ("Russia",)
     assert roles("mbs paid trumps").doers == ()  # no plural for names, and no alias there
 
 
 def test_conflict_on_doers_of_one_kind_or_swapped_roles():
     iran, russia = roles("Iran paid the Taliban to kill US troops"), roles("Russia paid the Taliban to kill US troops")
-    assert actors.conflict(roles("the Kremlin put a bounty on US troops"), iran, ROLES)
-    assert not actors.conflict(roles("the Kremlin put a bounty on US troops"), russia, ROLES)
-    assert actors.conflict(roles("the Taliban killed Iranian diplomats"), iran, ROLES)  # swapped roles
-    assert not actors.conflict(roles("Putin ordered bounties on US troops"), russia, ROLES)  # a person is no state
-    assert not actors.conflict(actors.Roles(), iran, ROLES)  # a message naming no doer contradicts nothing
+    assert role_rules.conflict(roles("the Kremlin put a bounty on US troops"), iran, ROLES)
+    assert not role_rules.conflict(roles("the Kremlin put a bounty on US troops"), russia, ROLES)
+    assert role_rules.conflict(roles("the Taliban killed Iranian diplomats"), iran, ROLES)  # swapped roles
+    assert not role_rules.conflict(roles("Putin ordered bounties on US troops"), russia, ROLES)  # a person is no state
+    assert not role_rules.conflict(role_rules.Roles(), iran, ROLES)  # a message naming no doer contradicts nothing
 
 
 def test_conflict_on_targets_and_passive_subjects():
     pope_trump = roles("Pope Francis endorsed Trump for president")
-    assert actors.conflict(roles("Pope Francis endorsed Biden"), pope_trump, ROLES)
-    assert not actors.conflict(roles("the pope endorsed Trump"), pope_trump, ROLES)
-    assert actors.conflict(roles("Biden was born in Kenya"), roles("Obama was born in Kenya"), ROLES)
+    assert role_rules.conflict(roles("Pope Francis endorsed Biden"), pope_trump, ROLES)
+    assert not role_rules.conflict(roles("the pope endorsed Trump"), pope_trump, ROLES)
+    assert role_rules.conflict(roles("Biden was born in Kenya"), roles("Obama was born in Kenya"), ROLES)
 
 
 def test_roles_from_curated_entities():
     ents = [{"name": "GRU", "role": "actor"}, {"name": "Taliban", "role": "target"}, {"name": "Afghanistan", "role": "place"}]
-    assert actors.roles_from_entities(ents, ROLES) == actors.Roles(("Russia",), ("Taliban",), ("Afghanistan",))
-    assert actors.Roles.from_dict(actors.roles_from_entities(ents, ROLES).to_dict()) == actors.roles_from_entities(ents, ROLES)
+    assert role_rules.roles_from_entities(ents, ROLES) == role_rules.Roles(("Russia",), ("Taliban",), ("Afghanistan",))
+    assert role_rules.Roles.from_dict(role_rules.roles_from_entities(ents, ROLES).to_dict()) == role_rules.roles_from_entities(ents, ROLES)
 
 
 def test_names_outside_the_gazetteer_take_roles():
-    assert roles("Joe Rogan endorsed Joe Biden for president") == actors.Roles(("Joe Rogan",), ("Joe Biden",), ())
+    assert roles("Joe Rogan endorsed Joe Biden for president") == role_rules.Roles(("Joe Rogan",), ("Joe Biden",), ())
     assert roles("Denzel Washington endorsed Biden").doers == ("Denzel Washington",)  # not the United States
     assert roles("Michelle Obama was born in Kenya").targets == ("Michelle Obama",)  # not Barack Obama
     assert roles("Obama's father was born in Kenya").targets == ("Barack Obama's father",)
@@ -122,7 +122,7 @@ def test_headlines_tweets_and_afterthoughts():
     assert roles("London today!").doers == ()  # a place and no noun after it
     assert roles("Russia paid militants to kill US soldiers, officials say").doers == ("Russia",)
     assert roles("Keanu Reeves endorsed Trump, saying he is the only one").doers == ("Keanu Reeves",)
-    assert roles("Iran's president killed in helicopter crash") == actors.Roles((), ("Iran",), ())  # a dropped "was"
+    assert roles("Iran's president killed in helicopter crash") == role_rules.Roles((), ("Iran",), ())  # a dropped "was"
     tweet = "Obama really did agree with Trump on this. — Some Account (@someone) March 24, 2019"
     assert roles(tweet).doers == ("Barack Obama",)  # the signature is who posted, not who did it
 
@@ -134,13 +134,13 @@ def test_an_owner_in_the_subject_is_no_doer_unless_its_agents_act():
 
 def test_unknown_names_compare_person_to_person():
     rogan, pope = roles("Joe Rogan endorsed Joe Biden for president"), roles("Pope Francis endorsed Joe Biden")
-    assert actors.conflict(pope, rogan, ROLES)
-    assert not actors.conflict(roles("Rogan endorsed Biden"), rogan, ROLES)  # a surname is the same person
-    assert not actors.conflict(roles("Breaking News: Republicans vote to ban it"), roles("The Republican majority voted for it"), ROLES)
-    assert actors.conflict(roles("Obama's father was born in Kenya"), roles("Obama was born in Kenya"), ROLES)
-    assert not actors.conflict(roles("Zelensky's wife spent millions"), roles("Olena Zelenska spent millions"), ROLES)
+    assert role_rules.conflict(pope, rogan, ROLES)
+    assert not role_rules.conflict(roles("Rogan endorsed Biden"), rogan, ROLES)  # a surname is the same person
+    assert not role_rules.conflict(roles("Breaking News: Republicans vote to ban it"), roles("The Republican majority voted for it"), ROLES)
+    assert role_rules.conflict(roles("Obama's father was born in Kenya"), roles("Obama was born in Kenya"), ROLES)
+    assert not role_rules.conflict(roles("Zelensky's wife spent millions"), roles("Olena Zelenska spent millions"), ROLES)
 
 
 def test_metonym_states_name_the_state_of_a_seat_or_agency():
-    toks = actors.role_tokens("the Kremlin and the CIA met in Russia")
+    toks = role_rules.role_tokens("the Kremlin and the CIA met in Russia")
     assert ROLES.metonym_states(toks) == ["Russia", "United States"]  # CIA is named as itself; "Russia" by name is no metonym

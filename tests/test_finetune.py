@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks import retrieval
 from benchmarks.train import fit_fusion
-from bot.engine.matcher import FEATURES, MATCH_FEATURES
+from bot.engine.fusion import FEATURES, MATCH_FEATURES
 
 CLAIMS = [
     ("c1", "Barack Obama was born in Kenya", "Was Obama Born in Kenya?"),

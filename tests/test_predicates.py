@@ -1,9 +1,9 @@
 """What a claim asserts as against what it is about (bot/engine/predicates.py): pure functions."""
 
-from bot.engine import actors, predicates
+from bot.engine import actor_roles, predicates
 from bot.engine.normalize import stem
 
-INDEX = actors.RoleIndex([("Iran", "country", "Iran", None), ("Russia", "country", "Russia", None),
+INDEX = actor_roles.RoleIndex([("Iran", "country", "Iran", None), ("Russia", "country", "Russia", None),
                           ("United States", "country", "US", None), ("Taliban", "organisation", "Taliban", None)])
 
 

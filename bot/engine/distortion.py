@@ -3,7 +3,7 @@
 A claim's phrasings are the ways people say the same thing; a message stating one gets the claim's card and
 status. A `true` claim "In the 1980s the CIA ... funded and armed Afghan mujahideen, including fighters led by
 Jalaluddin Haqqani" must not list "The CIA created the Haqqani network": that is another, distorted claim, with
-its own status. Light rules (bot/engine/actors.py, bot/engine/predicates.py), so the result is a list for a
+its own status. Light rules (bot/engine/actor_roles.py, bot/engine/predicates.py), so the result is a list for a
 curator to read, not a verdict.
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine import actors, normalize, predicates
+from bot.engine import actor_roles, normalize, predicates
 
 STRICT_STATUSES = ("true", "mostly-true")  # a distorted phrasing under these would show a false claim as true
 
 
-def claim_roles(claim: dict[str, Any], index: actors.RoleIndex) -> actors.Roles:
+def claim_roles(claim: dict[str, Any], index: actor_roles.RoleIndex) -> actor_roles.Roles:
     """The statement's roles: from its curated entities (actor/target/place) where it has them."""
-    curated = actors.roles_from_entities(claim.get("entities", []), index)
+    curated = actor_roles.roles_from_entities(claim.get("entities", []), index)
     return curated if any(curated) else index.roles(claim["statement"])
 
 
@@ -29,11 +29,11 @@ _SUPPORT = predicates.keys(normalize.stem(w) for w in """fund funded funds finan
     supported help helped aid aided train trained supply supplied pay paid equip equipped assist assisted""".split())
 
 
-def _known(names: tuple[str, ...], index: actors.RoleIndex) -> tuple[str, ...]:
+def _known(names: tuple[str, ...], index: actor_roles.RoleIndex) -> tuple[str, ...]:
     return tuple(n for n in names if index.kind_of(n))  # gazetteer actors only: capitalised words are too loose here
 
 
-def distortions(claim: dict[str, Any], index: actors.RoleIndex) -> list[str]:
+def distortions(claim: dict[str, Any], index: actor_roles.RoleIndex) -> list[str]:
     """One line per phrasing that states the claim's act with another doer (a known actor of the same kind),
     or the claim's doer with an over-claiming verb ("created", "controls", "ordered") where the statement
     only asserts support ("funded", "armed", "backed")."""
@@ -45,7 +45,7 @@ def distortions(claim: dict[str, Any], index: actors.RoleIndex) -> list[str]:
     out = []
     for phrasing in claim.get("phrasings", []):
         said = index.roles(phrasing)
-        said = actors.Roles(_known(said.doers, index), _known(said.targets, index), _known(said.places, index))
+        said = actor_roles.Roles(_known(said.doers, index), _known(said.targets, index), _known(said.places, index))
         verb = predicates.head(phrasing, index)
         same_act = bool(verb & asserted)
         if same_act and said.doers and roles.doers and not set(said.doers) & set(roles.doers) and any(
@@ -54,12 +54,12 @@ def distortions(claim: dict[str, Any], index: actors.RoleIndex) -> list[str]:
                        f"{', '.join(roles.doers)}")
         elif (verb & _OVERCLAIM and not asserted & _OVERCLAIM and asserted & _SUPPORT
               and (not said.doers or set(said.doers) & set(roles.doers))):
-            word = next((t for t in actors.role_tokens(phrasing) if normalize.stem(t.casefold()) in verb), "")
+            word = next((t for t in actor_roles.role_tokens(phrasing) if normalize.stem(t.casefold()) in verb), "")
             out.append(f"phrasing {phrasing!r}: {word!r} over-claims what the statement asserts (support, not "
                        "creation or control)")
     return out
 
 
-def gazetteer_index(gazetteer: list[dict[str, Any]]) -> actors.RoleIndex:
-    return actors.RoleIndex((g["name"], g["kind"], a, g.get("part_of")) for g in gazetteer
+def gazetteer_index(gazetteer: list[dict[str, Any]]) -> actor_roles.RoleIndex:
+    return actor_roles.RoleIndex((g["name"], g["kind"], a, g.get("part_of")) for g in gazetteer
                             for a in [g["name"], *(g.get("aliases") or [])])

@@ -26,13 +26,12 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from bot.engine import actors, language, normalize, predicates
+from bot.engine import actor_roles, actors, language, normalize, predicates
+from bot.engine.foreign import ForeignLanguageDecisions
+from bot.engine.fusion import FUSION_PATH, CascadeModel, FusionModel
 from bot.engine.normalize import Memo, stem
 from bot.engine.postings import ImpactIndex, idf
 
-FUSION_PATH = Path(__file__).with_name("fusion.json")
-FEATURES = ("bm25_rel", "bm25_top", "cov_query", "cov_claim", "cov_claim_field", "bigram", "fuzzy_set", "rank_inv", "bias",
-            "cov_query_statement", "cov_query_phrasing", "rare_hits", "number_hits")
 RARE_IDF = 6.0  # a word in fewer than about 1 claim in 400
 CANDIDATES = 10
 POOL = 100  # first-stage candidates whose cosine the semantic tier reads (100 blobs and one small matmul)
@@ -60,7 +59,7 @@ class Scored:
     features: dict[str, float] = field(default_factory=dict)
     actor_named: bool = True
     shared: int = 0  # distinct content words shared with the message
-    roles: actors.Roles = actors.Roles()  # who the claim says did it, to whom, where (stored at build/import)
+    roles: actor_roles.Roles = actor_roles.Roles()  # who the claim says did it, to whom, where (stored at build/import)
     conflict: str = ""  # why the message's actors contradict the claim's ('' if they do not)
     phrasings: list[str] = field(default_factory=list)  # read for the best candidate only (states_predicate)
 
@@ -72,92 +71,8 @@ class Decision:
     reason: str
     message_actors: list[str]
     confidence: float = 0.0  # that the best candidate is the claim the message states
-    message_roles: actors.Roles = actors.Roles()
+    message_roles: actor_roles.Roles = actor_roles.Roles()
     lang: str = "en"  # the message's language (bot/engine/language.py)
-
-
-@dataclass(frozen=True)
-class FusionModel:
-    """Two logistic models: `weights` rank candidates; `match_weights` estimate whether the best
-    candidate is the claim the message states (the confidence the match threshold applies to)."""
-
-    weights: dict[str, float]
-    match_threshold: float
-    related_threshold: float
-    match_weights: dict[str, float] | None = None
-
-    @classmethod
-    def load(cls, path: Path = FUSION_PATH) -> "FusionModel":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["weights"], data["match_threshold"], data["related_threshold"], data.get("match_weights"))
-
-    @staticmethod
-    def _sigmoid(weights: dict[str, float], feats: dict[str, float]) -> float:
-        z = sum([weights.get(k, 0.0) * v for k, v in feats.items()])
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-    def score(self, feats: dict[str, float]) -> float:
-        return self._sigmoid(self.weights, feats)
-
-    def confidence(self, ranked: list["Scored"]) -> float:
-        if not ranked:
-            return 0.0
-        if not self.match_weights:
-            return ranked[0].score
-        return self._sigmoid(self.match_weights, match_features(ranked))
-
-
-MATCH_FEATURES = ("top_score", "margin", "cov_claim_field", "cov_claim", "cov_query", "bigram", "fuzzy_set", "bias",
-                  "semantic")  # the last only from the semantic tier (always 0 in the lexical model)
-
-
-def match_features(ranked: list["Scored"]) -> dict[str, float]:
-    """Features of the best candidate against the runner-up, for the match confidence."""
-    top = ranked[0]
-    second = ranked[1].score if len(ranked) > 1 else 0.0
-    f = top.features
-    return {"top_score": top.score, "margin": top.score - second, "cov_claim_field": f.get("cov_claim_field", 0.0),
-            "cov_claim": f.get("cov_claim", 0.0), "cov_query": f.get("cov_query", 0.0), "bigram": f.get("bigram", 0.0),
-            "fuzzy_set": f.get("fuzzy_set", 0.0), "bias": 1.0, "semantic": f.get("semantic", 0.0)}
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return math.log(p / (1 - p))
-
-
-@dataclass(frozen=True)
-class CascadeModel:
-    """The fusion of the default install: candidates the semantic tier scored (their features hold
-    "semantic") go through `semantic`, the others (the cascade kept the lexical answer) through `lexical`.
-
-    Its confidences share the lexical match threshold: the semantic confidence is shifted on the logit
-    scale so that its own threshold (fitted on train like the lexical one) lands on the lexical one, which
-    leaves every decision of either model unchanged. A best candidate the first stage did not rank in its
-    top CANDIDATES (found by its cosine alone) stays below the threshold: `related` at most."""
-
-    lexical: FusionModel
-    semantic: FusionModel
-
-    @property
-    def match_threshold(self) -> float:
-        return self.lexical.match_threshold
-
-    @property
-    def related_threshold(self) -> float:
-        return self.lexical.related_threshold
-
-    def score(self, feats: dict[str, float]) -> float:
-        return (self.semantic if "semantic" in feats else self.lexical).score(feats)
-
-    def confidence(self, ranked: list["Scored"]) -> float:
-        if not ranked or "semantic" not in ranked[0].features:
-            return self.lexical.confidence(ranked)
-        shift = _logit(self.lexical.match_threshold) - _logit(self.semantic.match_threshold)
-        conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, _logit(self.semantic.confidence(ranked)) + shift))))
-        if not ranked[0].features.get("lexical_hit", 1.0):
-            conf = min(conf, math.nextafter(self.match_threshold, 0.0))
-        return conf
 
 
 class _Vocab:
@@ -188,7 +103,7 @@ class SemanticIndex(Protocol):
         ...
 
 
-class Matcher:
+class Matcher(ForeignLanguageDecisions):
     def __init__(self, conn: sqlite3.Connection, model: FusionModel | None = None,
                  semantic: SemanticIndex | None = None) -> None:
         self.conn = conn
@@ -225,7 +140,7 @@ class Matcher:
             "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
         self.aliases = actors.by_name(rows)
         self.names = actors.NameIndex(self.aliases)
-        self.role_index = actors.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
+        self.role_index = actor_roles.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
 
     def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
         aliases = self.aliases.get(name, []) + [actors.compile_alias(a) for a in [name, *extra_aliases]]
@@ -372,44 +287,17 @@ class Matcher:
         return scored
 
     # -- decision --------------------------------------------------------------------------------------
-    def claim_targets(self, rowid: int) -> set[str]:
-        return {r[0] for r in self.conn.execute(
-            "SELECT DISTINCT name FROM entities WHERE claim_rowid = ? AND role = 'target'", (rowid,))}
-
-    def order_by_actor(self, ranked: list[Scored], toks: list[str], cleaned: str) -> tuple[list[Scored], str]:
-        """For a message in a language the syntax rules do not read: the actor it names first is its doer
-        (headlines in all nine languages put the doer first; a source named before a colon, "Pentagon: ...",
-        is not). Candidates whose main actor the message names rank above those whose main actor is another
-        actor; a candidate whose target the message names as its doer, with the candidate's own doer after it
-        ("Iran killed Taliban diplomats" for "the Taliban killed Iranian diplomats"), is reversed: its reason
-        is returned for the best candidate so decide() never answers it as a match."""
-        head, colon, rest = cleaned.partition(":")
-        said = cleaned if not colon or len(head) > 60 else rest
-        order = self.names.in_order(normalize.clean_tokens(said, self.vocab), said)
-        if not order:
-            return ranked, ""
-        named = set(order)
-        if any(s.main_actor in named and s.score >= self.model.related_threshold for s in ranked):
-            ranked = sorted(ranked, key=lambda s: 0 if s.main_actor in named else 2 if s.main_actor else 1)
-            for above, s in zip(ranked, ranked[1:]):
-                s.score = min(s.score, above.score)  # a claim moved down shows no more than the one it follows
-        top = ranked[0]
-        if top.main_actor in named and order[0] != top.main_actor and order[0] in self.claim_targets(top.rowid) \
-                and order.index(top.main_actor) > 0:
-            return ranked, f"message has {order[0]} doing it, not {top.main_actor}"
-        return ranked, ""
-
     def actor_aliases(self, rowid: int, name: str) -> list[str]:
         return [r[0] for r in self.conn.execute(
             "SELECT alias FROM entities WHERE claim_rowid = ? AND name = ?", (rowid, name))]
 
     # -- actors by role (post-ranking) ---------------------------------------------------------------------
-    def claim_roles(self, rowids: list[int]) -> dict[int, actors.Roles]:
+    def claim_roles(self, rowids: list[int]) -> dict[int, actor_roles.Roles]:
         marks = ",".join("?" * len(rowids))
-        return {r[0]: actors.Roles.from_dict(json.loads(r[1] or "{}")) for r in self.conn.execute(
+        return {r[0]: actor_roles.Roles.from_dict(json.loads(r[1] or "{}")) for r in self.conn.execute(
             f"SELECT rowid, actors FROM claims WHERE rowid IN ({marks})", rowids)}
 
-    def apply_roles(self, ranked: list[Scored], message: actors.Roles, toks: list[str] = ()) -> list[Scored]:
+    def apply_roles(self, ranked: list[Scored], message: actor_roles.Roles, toks: list[str] = ()) -> list[Scored]:
         """When a candidate on topic (at least `related`) has the message's doer, candidates whose actors contradict the message go
         below the others, in their order: "the Kremlin put a bounty" ranks the Russia claim above the Iran one.
         With no agreeing candidate the order stands (a contradicting claim may still be `related`, never `match`)."""
@@ -423,15 +311,15 @@ class Matcher:
         demote: dict[int, bool] = {}
         words = set(toks)
         for s in candidates:
-            s.roles = by_row.get(s.rowid, actors.Roles())
+            s.roles = by_row.get(s.rowid, actor_roles.Roles())
             said = message
             if not said.doers:  # "keanu reeves endorsed joe biden": a lower-case name is still the claim's doer
-                named = tuple(d for d in s.roles.doers if not self.role_index.kind_of(d) and actors.names_unknown(d, words))
-                said = actors.Roles(named, said.targets, said.places) if named else said
-            s.conflict = actors.conflict(said, s.roles, self.role_index)
+                named = tuple(d for d in s.roles.doers if not self.role_index.kind_of(d) and actor_roles.names_unknown(d, words))
+                said = actor_roles.Roles(named, said.targets, said.places) if named else said
+            s.conflict = actor_roles.conflict(said, s.roles, self.role_index)
             # The order moves only on actors of the gazetteer: names read from capitals are evidence enough to
             # refuse a match, not to rerank (a tweet's "#BlackHistoryMonth" is no doer).
-            demote[s.rowid] = bool(s.conflict) and bool(actors.conflict(known(message), known(s.roles), self.role_index))
+            demote[s.rowid] = bool(s.conflict) and bool(actor_roles.conflict(known(message), known(s.roles), self.role_index))
             on_topic = s.score >= self.model.related_threshold or s.features.get("bm25_rel", 0.0) >= AGREE_BM25_REL
             agree = agree or (bool(set(known(message).doers) & set(s.roles.doers)) and on_topic)
         if not agree:
@@ -456,11 +344,11 @@ class Matcher:
         people = s.roles.doers or s.roles.targets
         words = set(toks)
         for name in people:
-            if not self.role_index.kind_of(name) and actors.looks_like_person(name) and not actors.names_unknown(name, words):
+            if not self.role_index.kind_of(name) and actor_roles.looks_like_person(name) and not actor_roles.names_unknown(name, words):
                 return name
         return ""
 
-    def corroborated(self, s: Scored, message: actors.Roles, toks: list[str], by_metonym: bool = False) -> bool:
+    def corroborated(self, s: Scored, message: actor_roles.Roles, toks: list[str], by_metonym: bool = False) -> bool:
         """Whether the message says the claim's doer did the claim's act: a doer in common (as states:
         "the Kremlin" is Russia) and the claim's main verb or a close paraphrase of it ("offered a bounty"
         for "paid")."""
@@ -469,8 +357,8 @@ class Matcher:
         verb = predicates.verbs(s.statement, self.role_index)
         return bool(verb & predicates.keys(stem(t) for t in toks))
 
-    def doer_agrees(self, s: Scored, message: actors.Roles) -> bool:
-        return any(actors.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers)
+    def doer_agrees(self, s: Scored, message: actor_roles.Roles) -> bool:
+        return any(actor_roles.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers)
 
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
@@ -479,14 +367,14 @@ class Matcher:
         lang = language.detect(" ".join(normalize.clean_tokens(cleaned)))[0]
         if language.foreign(lang):
             return self.decide_in(lang, text, cleaned, limit)
-        role_toks = actors.role_tokens(actors.drop_participle_compounds(cleaned))
-        message_roles = actors.roles_of(role_toks, self.role_index, self.vocab)
+        role_toks = actor_roles.role_tokens(actor_roles.drop_participle_compounds(cleaned))
+        message_roles = actor_roles.roles_of(role_toks, self.role_index, self.vocab)
         # A doer named only by a metonym or an agency ("the Kremlin paid", "GRU officers offered") is also
         # searched by its state's name. Only a doer: "London today!" or "most French thing ever" name no actor
         # of a claim, and searching "United Kingdom" or "France" for them moves CLEF candidates for nothing.
-        states = [st for st in self.role_index.metonym_states(role_toks, actors.fold_tokens(role_toks, self.vocab))
+        states = [st for st in self.role_index.metonym_states(role_toks, actor_roles.fold_tokens(role_toks, self.vocab))
                   if st in message_roles.doers or self.role_index.state(st) in message_roles.doers]
-        if states and not any(actors.is_verb(t) for t in actors.fold_tokens(role_toks)[1:]):
+        if states and not any(actor_roles.is_verb(t) for t in actor_roles.fold_tokens(role_toks)[1:]):
             states = []  # a doer read from a verbless line ("London today!") is too weak to search by
         extra = tuple(normalize.content_tokens(normalize.tokens(" ".join(states))))
         ranked, toks = self.rank(text, max(limit, CANDIDATES), cleaned=cleaned, also_search=extra)
@@ -533,41 +421,6 @@ class Matcher:
         if conf >= RESTATED_MATCH and (not top.roles.doers or self.doer_agrees(top, message_roles)) \
                 and predicates.restates(text, top.statement, self.role_index):
             return decision("match", f"confidence {conf:.2f}, and the message restates the claim's subject, verb and object")
-        return decision("related", f"confidence {conf:.2f} below the match threshold")
-
-
-    def decide_in(self, lang: str, text: str, cleaned: str, limit: int = 5) -> Decision:
-        """The decision for a message in another language than English: its words against the claims' texts
-        in that language, the actors it names (gazetteer names in every language), the actor it names
-        first as its doer (order_by_actor); the English syntax rules (roles, predicates) do not apply."""
-        ranked, toks = self.rank(text, limit, cleaned=cleaned, lang=lang)
-        named = self.message_actors(toks, cleaned)
-        if not ranked:
-            return Decision("none", [], "no candidate shares a word with the message", named, lang=lang)
-        ranked, reversed_roles = self.order_by_actor(ranked, toks, cleaned)
-        for s in ranked:
-            if s.main_actor:
-                s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
-        top = ranked[0]
-        conf = self.lexical.confidence(ranked)
-
-        def decision(kind: str, why: str) -> Decision:
-            return Decision(kind, ranked, why, named, conf, lang=lang)
-
-        if top.score < self.lexical.related_threshold:
-            return decision("none", f"best score {top.score:.2f} below the related threshold")
-        if top.shared < 2:
-            return decision("none", "fewer than two content words in common with the closest claim")
-        if len(language.content_words(toks, lang)) < MIN_CONTENT_TOKENS:
-            return decision("related", "message too short or generic for a match")
-        if reversed_roles:
-            return decision("related", reversed_roles)
-        if not top.actor_named:
-            others = [a for a in named if a != top.main_actor]
-            return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
-                            else f"message does not name {top.main_actor}")
-        if conf >= self.lexical.match_threshold:
-            return decision("match", f"confidence {conf:.2f} at or above the match threshold ({language.NAMES[lang]})")
         return decision("related", f"confidence {conf:.2f} below the match threshold")
 
 

@@ -5,7 +5,7 @@
 to state the claim's predicate: one of the claim's verbs (paid, born, endorsed, cures, staged ...) or, after
 "is/are", its complement ("Bats are blind"), compared by stem or through a small table of close paraphrases
 (paid ~ bounty ~ reward ~ funded; born ~ birthplace; staged ~ fake ~ hoax). Light rules, no tagger: verbs are
-the engine's verb list (bot/engine/actors.py), words ending in -ed, and "-s" forms of both.
+the engine's verb list (bot/engine/actor_roles.py), words ending in -ed, and "-s" forms of both.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from bot.engine import actors, normalize
+from bot.engine import actor_roles, normalize
 from bot.engine.normalize import stem
 
 # Close paraphrases of common fact-check predicates: a word in a group states every word of it.
@@ -92,15 +92,15 @@ def keys(stems: Iterable[str]) -> set[str]:
     return out
 
 
-def predicate(text: str, index: actors.RoleIndex | None = None) -> set[str]:
+def predicate(text: str, index: actor_roles.RoleIndex | None = None) -> set[str]:
     """The keys of what `text` asserts: the content words of its predicate phrase, from its main verb on
     (the words before it are its subject, the topic), less the actors (`index`: the gazetteer; roles are
     checked on their own), with the paraphrase groups of each. Empty when no predicate verb is found, or
     for a picture's description ("Photo shows a shark on a highway": a scene to recognise, not a claim to
     restate)."""
-    raw = actors.role_tokens(actors.drop_participle_compounds(normalize.clean(text)))
-    toks = actors.fold_tokens(raw)
-    if len(toks) > 1 and toks[0] in _IMAGES and toks[1] in actors.REPORTING:
+    raw = actor_roles.role_tokens(actor_roles.drop_participle_compounds(normalize.clean(text)))
+    toks = actor_roles.fold_tokens(raw)
+    if len(toks) > 1 and toks[0] in _IMAGES and toks[1] in actor_roles.REPORTING:
         return set()
     if len(toks) > 2 and "that" in toks[1:4] and toks[int(toks[0] in ("the", "a"))] in _REPORTS:
         # "The story that Russia offered bounties ... is a hoax": what is asserted comes after the last "is"
@@ -125,7 +125,7 @@ def predicate(text: str, index: actors.RoleIndex | None = None) -> set[str]:
 
 def _verb(t: str) -> bool:
     """A verb or its -s form ("damages", "cures")."""
-    return actors.is_verb(t) or (len(t) > 4 and t.endswith("s") and (actors.is_verb(t[:-1]) or actors.is_verb(t[:-2])))
+    return actor_roles.is_verb(t) or (len(t) > 4 and t.endswith("s") and (actor_roles.is_verb(t[:-1]) or actor_roles.is_verb(t[:-2])))
 
 
 def states(message_stems: Iterable[str], predicates: Iterable[set[str]]) -> bool:
@@ -138,12 +138,12 @@ def states(message_stems: Iterable[str], predicates: Iterable[set[str]]) -> bool
     return any(p & mine for p in found)
 
 
-def _words(text: str, index: actors.RoleIndex | None = None) -> tuple[list[str], int | None]:
+def _words(text: str, index: actor_roles.RoleIndex | None = None) -> tuple[list[str], int | None]:
     """A text's folded word tokens without accents, actors (`index`: the gazetteer; roles are checked on their
     own) as '', and the position of its first verb (None if it has none)."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", normalize.clean(text)) if not unicodedata.combining(c))
-    raw = [t for t in actors.role_tokens(actors.drop_participle_compounds(plain)) if t.isalnum()]
-    toks = actors.fold_tokens(raw)
+    raw = [t for t in actor_roles.role_tokens(actor_roles.drop_participle_compounds(plain)) if t.isalnum()]
+    toks = actor_roles.fold_tokens(raw)
     if index is not None:
         for s, e, _ in index.mentions(raw, toks):
             toks[s:e] = [""] * (e - s)
@@ -153,7 +153,7 @@ def _words(text: str, index: actors.RoleIndex | None = None) -> tuple[list[str],
 
 def _verbish(t: str) -> bool:
     """Verbs, their -s forms, and every -ing word (gerunds: "Drinking chlorine dioxide cures ...")."""
-    return t in actors.REPORTING or actors.is_verb(t) or (t.endswith("s") and actors.is_verb(t[:-1])) or (
+    return t in actor_roles.REPORTING or actor_roles.is_verb(t) or (t.endswith("s") and actor_roles.is_verb(t[:-1])) or (
         t.endswith("ing") and len(t) > 5)
 
 
@@ -170,7 +170,7 @@ def _content(t: str) -> bool:
             and not t.endswith("ly"))  # adverbs qualify, they do not swap the claim's things
 
 
-def substitution(message: str, statement: str, other_fields: Iterable[str] = (), index: actors.RoleIndex | None = None) -> str:
+def substitution(message: str, statement: str, other_fields: Iterable[str] = (), index: actor_roles.RoleIndex | None = None) -> str:
     """The word a message puts in place of one of the claim's ('' if none): a message that restates the claim
     but for one thing ("Ivermectin cures cancer" against "Ivermectin cures COVID-19", "The flu vaccine causes
     autism" against "The MMR vaccine causes autism") states another claim. Only near-copies count: one word of
@@ -197,7 +197,7 @@ def substitution(message: str, statement: str, other_fields: Iterable[str] = (),
         return ""  # "isi" for ISI: an actor written in lower case, not another thing
     if mi > 0 and m_toks[mi - 1] == "to":
         return ""  # "... to blackmail Europe": a purpose added, not a thing swapped
-    if any(w in actors.TITLES for w in mw.split() + [t for _, t in c_only]):
+    if any(w in actor_roles.TITLES for w in mw.split() + [t for _, t in c_only]):
         return ""  # "child star Miranda Cosgrove" / "actress Miranda Cosgrove": a description of the same person
     c_words = [t for _, t in c_only]
     if any(w in mw or mw in w for w in c_words) or mw == "".join(w[0] for w in c_toks if w)[:len(mw)] \
@@ -221,25 +221,25 @@ def _key_at(toks: list[str], i: int, step: int) -> set[str]:
     return keys([stem(toks[i])]) if 0 <= i < len(toks) and toks[i] else set()
 
 
-def head(text: str, index: actors.RoleIndex | None = None) -> set[str]:
+def head(text: str, index: actor_roles.RoleIndex | None = None) -> set[str]:
     """The keys of the claim's main verb alone (the first verb of its clause that is not an auxiliary or a
     reporting verb: "paid" in "Iran paid the Taliban ..."); empty if none."""
-    raw = actors.role_tokens(actors.drop_participle_compounds(normalize.clean(text)))
-    toks = actors.fold_tokens(raw)
+    raw = actor_roles.role_tokens(actor_roles.drop_participle_compounds(normalize.clean(text)))
+    toks = actor_roles.fold_tokens(raw)
     covered: set[int] = set()
     start = 0
     if index is not None:
         mentions = index.mentions(raw, toks)
         covered = {i for s, e, _ in mentions for i in range(s, e)}
-        start = actors.clause_start(toks, mentions)
+        start = actor_roles.clause_start(toks, mentions)
     for i in range(start + 1, len(toks)):
         t = toks[i]
-        if i not in covered and actors.is_verb(t) and t not in _NOT_PREDICATE and t not in actors.REPORTING:
+        if i not in covered and actor_roles.is_verb(t) and t not in _NOT_PREDICATE and t not in actor_roles.REPORTING:
             return keys([stem(t)])
     return set()
 
 
-def restates(message: str, statement: str, index: actors.RoleIndex | None = None) -> bool:
+def restates(message: str, statement: str, index: actor_roles.RoleIndex | None = None) -> bool:
     """Whether the message restates the statement part by part: its main verb (or a close paraphrase), half
     the words before the verb (what the claim is about) and most of the first words after it (what it says
     of it). "We only use 10 percent of our brains" restates "Humans only use 10
@@ -266,9 +266,9 @@ def restates(message: str, statement: str, index: actors.RoleIndex | None = None
     return share(c_toks[:c_verb], strict=False) and share(after, strict=True)  # what is said of it counts most
 
 
-def verbs(text: str, index: actors.RoleIndex | None = None) -> set[str]:
+def verbs(text: str, index: actor_roles.RoleIndex | None = None) -> set[str]:
     """The keys of every verb of the text but auxiliaries ("fired", "hit" in "Ukraine fired the missile that
     hit Kramatorsk station")."""
     toks, _ = _words(text, index)
     return keys(stem(t) for i, t in enumerate(toks) if i and t and t not in _NOT_PREDICATE
-                and (actors.is_verb(t) or (_verb(t) and toks[i - 1] not in normalize.STOPWORDS)))  # "of votes" is a noun
+                and (actor_roles.is_verb(t) or (_verb(t) and toks[i - 1] not in normalize.STOPWORDS)))  # "of votes" is a noun

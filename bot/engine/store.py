@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.engine import actors, language, normalize
+from bot.engine import actor_roles, actors, language, normalize
 from bot.engine.actors import alias_is_case_sensitive
 from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
@@ -34,7 +34,7 @@ _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leet
 
 
 def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = None, toks: list[str] | None = None,
-                     roles: actors.Roles | None = None, index: actors.RoleIndex | None = None) -> str:
+                     roles: actor_roles.Roles | None = None, index: actor_roles.RoleIndex | None = None) -> str:
     """The curated main actor; for a claim without one (imports), the first person of the gazetteer
     its statement names, so the matcher's rule "a match must name the claim's actor" covers it too. With
     the claim's roles, only a person it says did or underwent the act counts ("..., as Seymour Hersh
@@ -50,25 +50,25 @@ def claim_main_actor(claim: dict[str, Any], people: actors.NameIndex | None = No
     return first if first in roles.targets else next((n for n in roles.targets if index.kind_of(n) == "person"), "")
 
 
-def claim_roles(claim: dict[str, Any], index: actors.RoleIndex | None) -> actors.Roles:
+def claim_roles(claim: dict[str, Any], index: actor_roles.RoleIndex | None) -> actor_roles.Roles:
     """Who the claim says did it, to whom, where: the curated entities' roles, else (imports, or curated
     claims naming only subjects) read from the statement."""
-    curated = actors.roles_from_entities(claim.get("entities", []), index)
+    curated = actor_roles.roles_from_entities(claim.get("entities", []), index)
     if any(curated) or index is None:
         return curated
     return index.roles(claim["statement"])
 
 
-def claim_states(claim: dict[str, Any], index: actors.RoleIndex | None) -> list[str]:
+def claim_states(claim: dict[str, Any], index: actor_roles.RoleIndex | None) -> list[str]:
     """States an uncurated claim names only by a metonym or an agency ("the Kremlin", "GRU"), indexed by name
     so that a message saying "Russia" finds it (curated claims list their entities' aliases instead)."""
     if index is None or claim.get("entities"):
         return []
-    return index.metonym_states(actors.role_tokens(normalize.clean(claim["statement"])))
+    return index.metonym_states(actor_roles.role_tokens(normalize.clean(claim["statement"])))
 
 
-def gazetteer_roles(db: sqlite_utils.Database) -> actors.RoleIndex:
-    return actors.RoleIndex(db.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
+def gazetteer_roles(db: sqlite_utils.Database) -> actor_roles.RoleIndex:
+    return actor_roles.RoleIndex(db.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
@@ -127,7 +127,7 @@ def language_terms(claim: dict[str, Any], rowid: int) -> list[dict[str, Any]]:
 
 
 def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter, people: actors.NameIndex | None = None,
-                roles: actors.RoleIndex | None = None) -> Iterator[tuple[dict, dict, list[dict], list[dict]]]:
+                roles: actor_roles.RoleIndex | None = None) -> Iterator[tuple[dict, dict, list[dict], list[dict]]]:
     for rowid, claim in enumerate(claims, start):
         phrasings = claim.get("phrasings", [])
         ent_names = []
