@@ -46,34 +46,27 @@ class ForeignLanguageDecisions:
         """The decision for a message in another language than English: its words against the claims' texts
         in that language, the actors it names (gazetteer names in every language), the actor it names
         first as its doer (order_by_actor); the English syntax rules (roles, predicates) do not apply."""
-        from bot.engine.matcher import MIN_CONTENT_TOKENS, Decision  # here: the matcher imports this module
+        from bot.engine.matcher import Decision, unnamed_actor_reason  # here: the matcher imports this module
 
         ranked, toks = self.rank(text, limit, cleaned=cleaned, lang=lang)
         named = self.message_actors(toks, cleaned)
         if not ranked:
             return Decision("none", [], "no candidate shares a word with the message", named, lang=lang)
         ranked, reversed_roles = self.order_by_actor(ranked, toks, cleaned)
-        for s in ranked:
-            if s.main_actor:
-                s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
+        self.mark_actors_named(ranked, toks, cleaned)
         top = ranked[0]
         conf = self.lexical.confidence(ranked)
 
         def decision(kind: str, why: str) -> Decision:
             return Decision(kind, ranked, why, named, conf, lang=lang)
 
-        if top.score < self.lexical.related_threshold:
-            return decision("none", f"best score {top.score:.2f} below the related threshold")
-        if top.shared < 2:
-            return decision("none", "fewer than two content words in common with the closest claim")
-        if len(language.content_words(toks, lang)) < MIN_CONTENT_TOKENS:
-            return decision("related", "message too short or generic for a match")
+        first = self.first_rules(top, len(language.content_words(toks, lang)), self.lexical)
+        if first:
+            return decision(*first)
         if reversed_roles:
             return decision("related", reversed_roles)
         if not top.actor_named:
-            others = [a for a in named if a != top.main_actor]
-            return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
-                            else f"message does not name {top.main_actor}")
+            return decision("related", unnamed_actor_reason(top, named))
         if conf >= self.lexical.match_threshold:
             return decision("match", f"confidence {conf:.2f} at or above the match threshold ({language.NAMES[lang]})")
         return decision("related", f"confidence {conf:.2f} below the match threshold")

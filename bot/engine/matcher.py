@@ -360,6 +360,25 @@ class Matcher(ForeignLanguageDecisions):
     def doer_agrees(self, s: Scored, message: actor_roles.Roles) -> bool:
         return any(actor_roles.same_actor(a, b, self.role_index) for a in message.doers for b in s.roles.doers)
 
+    def mark_actors_named(self, ranked: list[Scored], toks: list[str], cleaned: str) -> None:
+        """Whether the message names each candidate's main actor (`Scored.actor_named`), in any language."""
+        for s in ranked:
+            if s.main_actor:
+                s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
+
+    @staticmethod
+    def first_rules(top: Scored, content_words: int, model: "FusionModel | CascadeModel") -> tuple[str, str] | None:
+        """The rules every message meets first, in any language: (decision, reason), or None to go on."""
+        if top.score < model.related_threshold:
+            return "none", f"best score {top.score:.2f} below the related threshold"
+        # Any answer, a `related` card too, needs two distinct content words in common: one ordinary word
+        # ("look", "pizza") is not content shared with a claim (issue 16).
+        if top.shared < 2:
+            return "none", "fewer than two content words in common with the closest claim"
+        if content_words < MIN_CONTENT_TOKENS:
+            return "related", "message too short or generic for a match"
+        return None
+
     def decide(self, text: str, limit: int = 5) -> Decision:
         cleaned = normalize.clean(text)
         # The language of the folded words, not of the raw text: accents and look-alike letters added to
@@ -382,28 +401,18 @@ class Matcher(ForeignLanguageDecisions):
         actors_named = self.message_actors(toks, cleaned)
         if not ranked:
             return Decision("none", [], "no candidate shares a word with the message", actors_named, 0.0, message_roles)
-        for s in ranked:
-            if s.main_actor:
-                s.actor_named = self.names_entity(s.main_actor, self.actor_aliases(s.rowid, s.main_actor), toks, cleaned)
+        self.mark_actors_named(ranked, toks, cleaned)
         top = ranked[0]
         conf = self.model.confidence(ranked)
-        content = normalize.content_tokens(toks)
 
         def decision(kind: str, why: str) -> Decision:
             return Decision(kind, ranked, why, actors_named, conf, message_roles)
 
-        if top.score < self.model.related_threshold:
-            return decision("none", f"best score {top.score:.2f} below the related threshold")
-        # Any answer, a `related` card too, needs two distinct content words in common: one ordinary word
-        # ("look", "pizza") is not content shared with a claim (issue 16).
-        if top.shared < 2:
-            return decision("none", "fewer than two content words in common with the closest claim")
-        if len(content) < MIN_CONTENT_TOKENS:
-            return decision("related", "message too short or generic for a match")
+        first = self.first_rules(top, len(normalize.content_tokens(toks)), self.model)
+        if first:
+            return decision(*first)
         if not top.actor_named:
-            others = [a for a in actors_named if a != top.main_actor]
-            return decision("related", f"message names {', '.join(others)}, not {top.main_actor}" if others
-                            else f"message does not name {top.main_actor}")
+            return decision("related", unnamed_actor_reason(top, actors_named))
         if top.conflict:
             return decision("related", top.conflict)
         unnamed = self.unnamed_person(top, toks)
@@ -422,6 +431,12 @@ class Matcher(ForeignLanguageDecisions):
                 and predicates.restates(text, top.statement, self.role_index):
             return decision("match", f"confidence {conf:.2f}, and the message restates the claim's subject, verb and object")
         return decision("related", f"confidence {conf:.2f} below the match threshold")
+
+
+def unnamed_actor_reason(top: Scored, named: list[str]) -> str:
+    """Why a candidate whose main actor the message does not name is only `related`."""
+    others = [a for a in named if a != top.main_actor]
+    return f"message names {', '.join(others)}, not {top.main_actor}" if others else f"message does not name {top.main_actor}"
 
 
 def features_for_training(matcher: Matcher, text: str, k: int = CANDIDATES) -> list[tuple[str, dict[str, Any]]]:
