@@ -61,20 +61,10 @@ class Fleet:
         return self
 
     async def _ready(self) -> None:
-        from aiohttp import ClientSession
+        from benchmarks.fleet import wait_ready
 
-        async with ClientSession() as http:
-            for port in self.ports:
-                for _ in range(100):
-                    try:
-                        async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
-                            if r.status == 200:
-                                break
-                    except OSError:
-                        pass
-                    await asyncio.sleep(0.05)
-                else:
-                    raise AssertionError(f"replica on {port} never became ready")
+        for port in self.ports:
+            await wait_ready(port, timeout=5.0)  # the bench's own readiness wait: /readyz answers 200
 
     async def __aexit__(self, *exc: object) -> None:
         for s in self.stops:
