@@ -22,7 +22,7 @@ from rapidfuzz.utils import default_process
 
 from bot import ops
 from bot.engine.cards import CheckResult
-from bot.state import StateStore, Tx
+from bot.state import StateStore
 
 
 def N_(message: str) -> str:

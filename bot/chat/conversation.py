@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from bot.chat.commands import parse_moderation
 from bot.chat.i18n import for_locale, language_of
 from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsReply, HelpReply, Incoming,
                                LogChatProbe, MuteReply, Notice, ReceiptKind, Receipt, Refusal, RefusalKind,
-                               Reply, Responder, SettingsReply, SourcesReply, RelatedReply)
+                               Responder, SettingsReply, SourcesReply, RelatedReply)
 from bot.engine.cards import Card, CheckResult
 from bot.engine.service import Engine
 from bot.moderation import Moderation, SettingError
@@ -253,6 +253,3 @@ def with_text(msg: Incoming, text: str) -> Incoming:
     """The same message, checking other text (a command's argument, the message it replies to)."""
     return replace(msg, text=text)
 
-
-Handler = Callable[[Incoming, Responder], Awaitable[None]]
-__all__ = ["Conversation", "Handler", "Reply", "with_text"]

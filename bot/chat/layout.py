@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,7 +282,3 @@ def flag_lines(flags: Iterable[dict[str, Any]], t: Translator = EN) -> list[Line
         tail: Line = (Span(" "), link(message, t("message"))) if message else ()
         lines.append((Span(stamp + " "), Span(str(f.get("claim_id") or ""), code=True), Span(" " + detail)) + tail)
     return lines
-
-
-def plain(line: Sequence[Span]) -> str:
-    return "".join(s.text for s in line)

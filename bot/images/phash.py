@@ -101,7 +101,7 @@ def content_box(image: "Image.Image") -> tuple[int, int, int, int] | None:
 
     def band(fraction: "np.ndarray") -> tuple[int, int]:
         inside = fraction > 0.5
-        best, start, run = (0, 0), None, 0
+        best, start = (0, 0), None
         for i, v in enumerate(list(inside) + [False]):
             if v and start is None:
                 start = i

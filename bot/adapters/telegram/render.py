@@ -49,8 +49,6 @@ def span_html(s: Span) -> str:
     return t
 
 
-seg_html = span_html
-
 
 def line_html(line: Line) -> str:
     return "".join(span_html(s) for s in line)
