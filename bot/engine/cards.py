@@ -78,6 +78,16 @@ class Card:
 
 
 @dataclass(frozen=True)
+class ImageMatch:
+    """A received picture recognised as one a claim file lists under `images:` (by perceptual hash)."""
+
+    claim_id: str
+    description: str  # the curator's: what the picture shows and what is wrong with it
+    source: Source | None = None  # who showed it was fake / where it first spread
+    distance: int = 0  # Hamming bits between the nearest stored hash and the picture's
+
+
+@dataclass(frozen=True)
 class Match:
     id: str
     claim: str  # canonical statement text
@@ -98,6 +108,7 @@ class CheckResult:
     reason: str = ""  # why the decision was taken (short, for logs and curators)
     actors: dict[str, Any] | None = None  # {"message": roles, "claim": the top claim's roles}, roles by doer/target/place
     language: str = "en"  # the message's, as the engine read it (bot/engine/language.py)
+    image: ImageMatch | None = None  # when the card was found from a known picture, not from text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,4 +120,5 @@ class CheckResult:
             "reason": self.reason,
             "actors": self.actors,
             "language": self.language,
+            "image": asdict(self.image) if self.image else None,
         }
