@@ -94,6 +94,7 @@ ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "aliases": ("strs?", False),
     "names": (("by-lang", "strs"), False),  # names in other languages, inflected forms included
     "part_of": ("text", False),  # an agency's state (GRU -> Russia): actors are compared state to state
+    "acts_for": ("text", False),  # a person in office: the state they act for (Putin -> Russia; "Putin's spies")
 }
 RSP_SPEC: dict[str, tuple[Any, bool]] = {  # what `build` reads from each outlets/rsp.yaml entry
     "name": ("text", True),
@@ -425,8 +426,9 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         setattr(kb, attr, _load_list(path, spec, problems))
     names = {g.get("name") for g in kb.gazetteer}
     for i, g in enumerate(kb.gazetteer):
-        if g.get("part_of") and g["part_of"] not in names:
-            problems.append(f"{root / 'entities.yaml'}: [{i}].part_of: {g['part_of']!r} is not an entity of the gazetteer")
+        for key in ("part_of", "acts_for"):
+            if g.get(key) and g[key] not in names:
+                problems.append(f"{root / 'entities.yaml'}: [{i}].{key}: {g[key]!r} is not an entity of the gazetteer")
     rsp_path = root / "outlets" / "rsp.yaml"
     if rsp_path.exists():
         kb.files.append(rsp_path)

@@ -25,9 +25,10 @@ from bot.engine.knowledge import Knowledge, load_knowledge
 from bot.engine.outlets import RSP_LABELS, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "7"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims;
+SCHEMA_VERSION = "8"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims;
 # 5: UTS #39 folding, marks removed (issue 16); 6: claims' texts in other languages (claim_terms);
-# 7: each claim's actors by role (doer/target/place) and the gazetteer's part_of (agency -> state)
+# 7: each claim's actors by role (doer/target/place) and the gazetteer's part_of (agency -> state);
+# 8: the gazetteer's acts_for (a person in office -> their state)
 REBUILD = "rebuild it with `python -m bot knowledge build` (then run `knowledge import` again for imported feeds)"
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
@@ -68,7 +69,7 @@ def claim_states(claim: dict[str, Any], index: actor_roles.RoleIndex | None) -> 
 
 
 def gazetteer_roles(db: sqlite_utils.Database) -> actor_roles.RoleIndex:
-    return actor_roles.RoleIndex(db.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
+    return actor_roles.RoleIndex(db.execute("SELECT name, kind, alias, part_of, acts_for FROM gazetteer").fetchall())
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
@@ -78,7 +79,8 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     db["claims"].create_index(["id"], unique=True)
     db["entities"].create({"claim_rowid": int, "name": str, "role": str, "alias": str})
     db["entities"].create_index(["claim_rowid"])
-    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int, "part_of": str})
+    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int, "part_of": str,
+                            "acts_for": str})
     db["outlets"].create({"domain": str, "path": str, "name": str, "rsp_status": str, "rsp_label": str,
                           "rsp_summary": str, "rsp_year": str, "rsp_link": str, "ownership": str,
                           "ownership_note": str, "ownership_citation": str})
@@ -284,7 +286,7 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
             _create_schema(db)
             db["gazetteer"].insert_all(  # first: imported claims take their main actor from it
                 {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a)),
-                 "part_of": g.get("part_of", "")}
+                 "part_of": g.get("part_of", ""), "acts_for": g.get("acts_for", "")}
                 for g in kb.gazetteer for a in gazetteer_aliases(g))
             n = insert_claims(db, kb.claims)
             n += insert_claims(db, extra_claims)
