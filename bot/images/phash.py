@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.engine.known_images import ALGORITHM, MATCH_DISTANCE, entry_hashes, hamming  # noqa: F401 (re-exported)
+from bot.engine.known_images import ALGORITHM, MATCH_DISTANCE
 from bot.engine.known_images import nearest as nearest_hex
 
 if TYPE_CHECKING:
@@ -153,6 +153,3 @@ def image_hash_entry(path: str | Path) -> dict[str, object]:
     entry["description"] = "TODO: what the picture shows, and what is wrong with it"
     entry["source"] = {"outlet": "TODO", "date": "TODO", "headline": "TODO"}
     return entry
-
-
-known_hashes = entry_hashes  # every hash of one `images:` entry (the whole picture and its crops), for `nearest`
