@@ -343,3 +343,14 @@ def test_check_image_on_the_command_line(db, picture, tmp_path, monkeypatch, cap
 def test_the_engine_matches_without_pillow():
     code = "import sys, bot.engine.service, bot.engine.known_images; sys.exit('PIL' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent).returncode == 0
+
+
+def test_the_audit_lists_the_sources_of_known_images(tmp_path):
+    from bot.engine.audit import claim_sources, review_is_stale
+
+    claim_with_images(tmp_path, [entry(source={**SOURCE, "date": "2030-01-02"})])
+    claim = load_knowledge(tmp_path).claims[0]
+    image = [s for s in claim_sources(claim) if s["kind"] == "image"]
+    assert image == [{"kind": "image", "by": "", "outlet": SOURCE["outlet"], "date": "2030-01-02",
+                      "headline": SOURCE["headline"], "url": "", "author": "", "rating": "", "summary": "A drawn picture."}]
+    assert review_is_stale(claim)  # a picture's source dated after the last review
