@@ -303,6 +303,18 @@ def test_a_scan_over_hundreds_of_pictures_is_fast():
     assert index.match([rows[4321][2]]) == (known_images.KnownImage("claim-432", "d", {}), 0)
 
 
+def test_the_live_engine_counts_picture_checks(db, picture):
+    from bot import ops
+    from bot.knowledge_live import LiveEngine
+
+    live = LiveEngine(db)
+    before = ops.DECISIONS.labels("match")._value.get()
+    result = live.check_image("", hashes_of(jpeg(picture)))
+    assert result.image is not None and result.card.claim_id == PENTAGON
+    assert ops.DECISIONS.labels("match")._value.get() == before + 1
+    assert live.outlet_for_channel("example_rt_test") is not None  # everything else: the current engine's
+
+
 # -- channels -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("handle", ["Example_RT_Test", "@example_rt_test", "  @EXAMPLE_RT_TEST "])
 def test_outlet_for_channel_gives_the_outlets_note(eng, handle):
