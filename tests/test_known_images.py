@@ -366,3 +366,19 @@ def test_the_audit_lists_the_sources_of_known_images(tmp_path):
     assert image == [{"kind": "image", "by": "", "outlet": SOURCE["outlet"], "date": "2030-01-02",
                       "headline": SOURCE["headline"], "url": "", "author": "", "rating": "", "summary": "A drawn picture."}]
     assert review_is_stale(claim)  # a picture's source dated after the last review
+
+
+def test_without_ocr_a_known_picture_is_still_recognised(db, picture, tmp_path, monkeypatch, capsys):
+    import bot.images.reading as reading
+    from bot.images import OcrUnavailable
+
+    def no_ocr(*args, **kwargs):
+        raise OcrUnavailable("tesseract is not installed")
+
+    monkeypatch.setattr(reading, "recognise", no_ocr)
+    monkeypatch.setenv("CLAIM_CONTEXT_SEMANTIC", "0")
+    f = tmp_path / "copy.jpg"
+    f.write_bytes(jpeg(picture.resize((400, 300)), 70))
+    assert main(["check", "--image", str(f), "--json", "--db", str(db)]) == 0
+    out = capsys.readouterr()
+    assert "tesseract is not installed" in out.err and json.loads(out.out)["image"]["claim_id"] == PENTAGON
