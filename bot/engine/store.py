@@ -19,16 +19,17 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.engine import actor_roles, actors, language, normalize
+from bot.engine import actor_roles, actors, known_images, language, normalize
 from bot.engine.actors import alias_is_case_sensitive
 from bot.engine.knowledge import Knowledge, load_knowledge
-from bot.engine.outlets import RSP_LABELS, split_domain
+from bot.engine.outlets import RSP_LABELS, channel_rows, split_domain
 from bot.engine.postings import build_postings, field_stems
 
 SCHEMA_VERSION = "8"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims;
 # 5: UTS #39 folding, marks removed (issue 16); 6: claims' texts in other languages (claim_terms);
 # 7: each claim's actors by role (doer/target/place) and the gazetteer's part_of (agency -> state);
-# 8: the gazetteer's acts_for (a person in office -> their state)
+# 8: known images (perceptual hashes) and outlets' Telegram channels; the gazetteer's acts_for (a person in
+# office -> their state)
 REBUILD = "rebuild it with `python -m bot knowledge build` (then run `knowledge import` again for imported feeds)"
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
@@ -85,6 +86,10 @@ def _create_schema(db: sqlite_utils.Database) -> None:
                           "rsp_summary": str, "rsp_year": str, "rsp_link": str, "ownership": str,
                           "ownership_note": str, "ownership_citation": str})
     db["outlets"].create_index(["domain"])
+    db["outlet_channels"].create({"platform": str, "handle": str, "domain": str, "citation": str},
+                                 pk=("platform", "handle"))
+    db["known_images"].create({"claim_id": str, "entry": int, "slot": int, "hash": str, "description": str,
+                               "source": str}, pk=("claim_id", "entry", "slot"))
     db["terms"].create({"term": str, "df": int}, pk="term")
     # A claim's statement and phrasings in other languages, as index terms of that language (one row a text;
     # slot 0 the statement, 1 a phrasing): the first stage's fourth field and the re-ranker's lines for a
@@ -144,7 +149,7 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter, peopl
                "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])
                                                         + claim_states(claim, roles)), _NO_LEET)}
         df.update(set((fts["statement"] + " " + fts["phrasings"]).split()))
-        data = {k: v for k, v in claim.items() if not k.startswith("_")}
+        data = {k: v for k, v in claim.items() if not k.startswith("_") and k != "images"}  # images: own table
         # The re-ranker reads every candidate's words: store them stemmed, one line per field.
         stems = "\n".join(" ".join(field_stems(f)) for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
         claim_actors = claim_roles(claim, roles)
@@ -291,6 +296,8 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
             n = insert_claims(db, kb.claims)
             n += insert_claims(db, extra_claims)
             db["outlets"].insert_all(_outlet_rows(kb))
+            db["outlet_channels"].insert_all(channel_rows(kb.ownership))
+            db["known_images"].insert_all(known_images.image_rows(kb.claims))
             last = max((c.get("last_reviewed", "") for c in kb.claims), default="")
             db["meta"].insert_all([
                 {"key": "schema_version", "value": SCHEMA_VERSION},
