@@ -75,7 +75,7 @@ class Roles(NamedTuple):
 
 # An embedded tweet's signature: "— Donald J. Trump (@realDonaldTrump) March 24, 2019" (who posted, not who did it).
 _SIGNATURE_RE = re.compile(r"\s[—–]\s[^—–]{0,80}\([^()]{0,80}\)\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}.*$", re.S)
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)\s+(?=[A-Z\"“])")  # not after initials: "the U.S. Navy"
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 
 
 def role_tokens(text: str) -> list[str]:

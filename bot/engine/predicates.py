@@ -149,7 +149,7 @@ def verb_said_by(message: str, claim_texts: Iterable[str], index: actor_roles.Ro
     mine = {k for k in verbs(message, index) if k.startswith("#")}
     if not mine:
         return True
-    theirs = keys(stem(t) for text in claim_texts for t in _words(text, index)[0] if t)
+    theirs = keys(stem(t) for text in claim_texts for t in normalize.tokens(text, ()))  # every sentence: "the U.S. Navy shot"
     return bool(mine & theirs)
 
 
