@@ -98,7 +98,7 @@ async def test_a_photo_in_a_moderated_group_gets_the_groups_card(fake: FakeTeleg
     again = fake.message(GROUP, MEMBER, "", photo=photo(fake, headline_screenshot(IRAN_TEXT, source="Other News")))
     chatter = fake.message(GROUP, MEMBER, "", photo=photo(fake, headline_screenshot(NO_MATCH_TEXT)))
     bomb = fake.message(GROUP, MEMBER, "", document=fake.document(bomb_png(30000, 30000), "image/png", "x.png"))
-    await bot.settle(quiet=0.5)
+    await bot.settle()
     answered = {m["reply_to_message"]["message_id"] for m in fake.sent(GROUP) if "reply_to_message" in m}
     assert first["message_id"] in answered
     assert not answered & {again["message_id"], chatter["message_id"], bomb["message_id"]}  # cooldown, no match, silent failure
