@@ -151,6 +151,40 @@ async def test_an_oversized_file_is_refused_before_download(fake: FakeTelegram, 
     assert IRAN_CARD in card["text"]
 
 
+# until imgk is merged: claim files' `images:` come with the knowledge helper's branch (PictureEngine is then
+# the real Engine); delete the skip below with the stand-ins in tests/fakes/pictures.py.
+async def test_a_known_picture_gets_its_claims_card_with_the_picture_named(fake: FakeTelegram, tg_picture_engine: Any,
+                                                                          tmp_path: Path) -> None:
+    from bot.engine.service import Engine
+
+    if PictureEngine is not Engine:
+        pytest.skip("until imgk is merged: claim files cannot list known pictures yet")
+    import yaml
+    from benchmarks.image_set import scene
+    from bot.images.phash import image_hash_entry
+    from tests.fakes.pictures import jpeg
+
+    original = tmp_path / "original.png"
+    scene(1906, (800, 600)).save(original)
+    entry = image_hash_entry(original)
+    entry.update(description="A drawn landscape passed off as a Taliban camp",
+                 source={"outlet": "Example Checks", "date": "2020-09-02", "headline": "No, this is not a camp"})
+    root = tmp_path / "kb"
+    write_knowledge(root)
+    claim_file = root / "claims" / f"{IRAN_ID}.yaml"
+    claim = yaml.safe_load(claim_file.read_text(encoding="utf-8"))
+    claim_file.write_text(yaml.safe_dump({**claim, "images": [entry]}, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    engine = Engine(build_database(root, tmp_path / "kb.db"))
+    state = StateStore(tmp_path / "state.db")
+    async with BotUnderTest(fake, make_settings(fake, tmp_path), engine, state):
+        shared = jpeg(scene(1906, (800, 600)).resize((640, 480)), quality=60)  # shared on, smaller and recompressed
+        _, (card,) = await ask(fake, USER, "", photo=photo(fake, shared))
+        assert IRAN_CARD in card["text"]
+        assert "This picture is known: A drawn landscape passed off as a Taliban camp \u2014 2020-09-02, Example Checks" \
+            in card["text"].replace("<b>", "").replace("</b>", "")
+    state.close()
+
+
 # --- Discord ------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
