@@ -59,10 +59,8 @@ def forward_origin(msg: Message | None) -> ForwardOrigin | None:
 
 
 def _image(msg: Message, file_id: str, size: int, mime: str, name: str) -> IncomingImage:
-    bot = msg.get_bot()
-
     async def fetch(max_bytes: int) -> bytes:
-        return await download(bot, file_id, size, max_bytes)
+        return await download(msg.get_bot(), file_id, size, max_bytes)
     return IncomingImage(fetch=fetch, size=size, mime=mime, name=name)
 
 
