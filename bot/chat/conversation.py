@@ -21,8 +21,8 @@ from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsR
                                RefusalKind, Responder, SettingsReply, SourcesReply, RelatedReply)
 from bot.chat.pictures import ChatBusy, PictureCheck, PictureReader
 from bot.engine.cards import Card, CheckResult, OutletNote
-from bot.images.errors import ImageError
 from bot.engine.service import Engine
+from bot.images.errors import ImageError
 from bot.moderation import Moderation, SettingError
 from bot.state import StateStore
 
@@ -55,9 +55,11 @@ class Conversation:
         return result
 
     async def check_picture(self, msg: Incoming) -> PictureCheck:
-        """The engine's answer for the message's first picture (bot/chat/pictures.py), in the asker's language.
-        Raises what stopped the picture being read at all (TooLarge, Undecodable, DownloadFailed, ImageError)."""
-        found = await self.pictures.check(self.engine, msg)
+        """The engine's answer for the message's first picture (bot/chat/pictures.py), in the asker's language,
+        holding the chat's one picture slot. Raises ChatBusy (another picture from the chat is being read) or
+        what stopped the picture being read at all (TooLarge, Undecodable, DownloadFailed, ImageError)."""
+        with self.pictures.one_per_chat((msg.platform, msg.chat_id)):
+            found = await self.pictures.check(self.engine, msg)
         await self._in_language(found.result, language_of(msg.locale))
         return found
 
@@ -113,8 +115,7 @@ class Conversation:
         chat's first is read: a short note in a private chat, nothing in a group."""
         t = for_locale(msg.locale)
         try:
-            with self.pictures.one_per_chat((msg.platform, msg.chat_id)):
-                found = await self.check_picture(msg)
+            found = await self.check_picture(msg)
         except ChatBusy:
             if not msg.in_group:
                 await out.reply(Refusal(RefusalKind.IMAGE_BUSY))
@@ -165,8 +166,7 @@ class Conversation:
             return  # the common path: one indexed read, no engine work
         if msg.images:
             try:
-                with self.pictures.one_per_chat((msg.platform, msg.chat_id)):
-                    found = await self.check_picture(msg)
+                found = await self.check_picture(msg)
             except (ChatBusy, ImageError, DownloadFailed) as exc:  # a group never hears about a picture we skip
                 log.info("picture in %s/%s skipped: %s", msg.chat_id, msg.message_id, exc or type(exc).__name__)
                 return
