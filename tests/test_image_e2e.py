@@ -228,6 +228,12 @@ async def test_a_discord_image_attachment_gets_the_card(discord_picture_db: Path
         (card,) = await fake.wait_for(lambda c: is_reply(c) and str(c.json["message_reference"]["message_id"]) == msg["id"],
                                       timeout=30)
         assert card.json["embeds"][0]["title"].startswith(IRAN_CARD) and len(fake.attachment_downloads) == before + 1
+
+        # "Check claim" on a picture: deferred (reading may take longer than Discord's 3 s), then the card
+        iid = await fake.interact(fake.message_command("Check claim", msg))
+        (edit,) = await fake.wait_for(lambda c: c.interaction_id == iid and c.method == "PATCH", timeout=30)
+        (callback,) = [c for c in fake.calls_for(iid) if c.path.endswith("/callback")]
+        assert callback.json["type"] == 5 and edit.json["embeds"][0]["title"].startswith(IRAN_CARD)
     finally:
         await h.close()
         await fake.close()

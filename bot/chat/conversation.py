@@ -111,14 +111,14 @@ class Conversation:
         await out.reply(await self._card_reply(msg, await self.check(msg), msg.text))
 
     async def _answer_picture(self, msg: Incoming, out: Responder) -> None:
-        """A picture someone asked about: a card, or one clear sentence on why not. A second picture while the
-        chat's first is read: a short note in a private chat, nothing in a group."""
+        """A picture someone asked about (a private message, /check, a mention, Discord's message menu): a card,
+        or one clear sentence on why not, also when the chat's previous picture is still being read (asked,
+        never silent; a picture nobody asked about in a group is skipped silently: see _moderate)."""
         t = for_locale(msg.locale)
         try:
             found = await self.check_picture(msg)
         except ChatBusy:
-            if not msg.in_group:
-                await out.reply(Refusal(RefusalKind.IMAGE_BUSY))
+            await out.reply(Refusal(RefusalKind.IMAGE_BUSY))
             return
         except (ImageError, DownloadFailed) as exc:
             log.info("picture in %s/%s not read: %s", msg.chat_id, msg.message_id, exc)

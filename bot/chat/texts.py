@@ -21,7 +21,7 @@ REFUSALS: dict[RefusalKind, str] = {
     RefusalKind.EXPIRED: N_("This button has expired; send the message again."),
     RefusalKind.GONE: N_("That claim is no longer in the knowledge base."),
     RefusalKind.ERROR: N_("Sorry, something went wrong while checking this. Nothing was lost; please try again in a moment."),
-    RefusalKind.IMAGE_BUSY: N_("I am still reading your previous picture; send this one again in a moment."),
+    RefusalKind.IMAGE_BUSY: N_("I am still reading the previous picture from this chat; send this one again in a moment."),
     RefusalKind.IMAGE_TOO_LARGE: N_("This picture is too large for me to read ({detail})."),
     RefusalKind.IMAGE_UNREADABLE: N_("I cannot open this picture: send a JPEG, PNG, WebP or GIF image."),
     RefusalKind.IMAGE_DOWNLOAD: N_("I could not download this picture; please send it again."),

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -89,16 +90,17 @@ class ClaimContextMixin:
         log.info("synced %d application commands (%s)", len(synced), f"guild {guild_id}" if guild_id else "global")
 
     # -- interactions --------------------------------------------------------------------------------------
-    async def answer_check(self, interaction: discord.Interaction, text: str) -> None:
-        """Answered within Discord's 3 s: directly when local, deferred when a link is fetched."""
-        deferred = self.conversation.resolver is not None and bool(find_urls(text))
+    async def answer_check(self, interaction: discord.Interaction, text: str,
+                           images: tuple[IncomingImage, ...] = ()) -> None:
+        """Answered within Discord's 3 s: directly when local, deferred when a link is fetched or a picture read."""
+        deferred = bool(images) or (self.conversation.resolver is not None and bool(find_urls(text)))
         if deferred:
             await interaction.response.defer(thinking=True)
         out = InteractionResponder(interaction, deferred=deferred)
-        if not text.strip():
+        if not text.strip() and not images:
             await out.reply(Refusal(RefusalKind.NO_TEXT))
             return
-        await self.conversation.answer(from_interaction(interaction, text), out)
+        await self.conversation.answer(replace(from_interaction(interaction, text), images=images), out)
 
     async def answer_sources(self, interaction: discord.Interaction, claim: str) -> None:
         await self.conversation.sources(from_interaction(interaction), InteractionResponder(interaction), claim, exact=True)
