@@ -9,6 +9,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from bot.adapters.discord.render import result_embeds, unescape_user_text
 from bot.adapters.telegram import render as tg
@@ -234,3 +235,19 @@ def test_the_largest_telegram_photo_within_the_cap_is_read() -> None:
     assert largest_photo(sizes, max_bytes=1_000).file_id == "id90"  # nothing fits: the smallest, refused on its size
     assert largest_photo([]) is None
     assert PictureReader().limits(EN) == "the limit is 20 MB and 24 million pixels"
+
+
+@given(st.lists(st.tuples(st.integers(1, 5000), st.integers(1, 5000), st.integers(0, 30_000_000)), max_size=6),
+       st.integers(0, 25_000_000))
+def test_the_photo_read_is_the_largest_that_fits(sizes: list[tuple[int, int, int]], cap: int) -> None:
+    from telegram import PhotoSize
+
+    photos = [PhotoSize(f"id{i}", f"u{i}", w, h, file_size=b) for i, (w, h, b) in enumerate(sizes)]
+    chosen = largest_photo(photos, max_bytes=cap)
+    fitting = [p for p in photos if p.file_size <= cap]
+    if not photos:
+        assert chosen is None
+    elif fitting:
+        assert chosen.file_size <= cap and chosen.width * chosen.height == max(p.width * p.height for p in fitting)
+    else:  # nothing fits: the smallest, which the declared-size check then refuses
+        assert chosen.width * chosen.height == min(p.width * p.height for p in photos) and chosen.file_size > cap
