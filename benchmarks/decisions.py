@@ -64,7 +64,7 @@ def evaluate(matcher: Matcher, messages: list[dict[str, Any]], ids: dict[str, st
     misses = []
     for m in messages:
         d = matcher.decide(m["text"])
-        gold = gold_ids(m.get("claim"), ids, duplicates)
+        gold = gold_ids(m.get("claim"), ids, duplicates) | {a.removeprefix("clef:") for a in m.get("also", [])}
         top = d.ranked[0].id if d.ranked else ""
         first = top in gold
         matched = d.decision == "match"

@@ -97,7 +97,7 @@ def hash_eval(items: list[dict], images: "Decoded", name: str, threshold: int | 
     """Distances of every copy to its own known picture and of every other image to the nearest known picture;
     unless given, the threshold is calibrated on half the unrelated images (the largest distance with no false
     match there, less a margin of 5% of the bits), then applied to the copies and the other half."""
-    from bot.images.phash import hamming
+    from bot.engine.known_images import hamming
 
     refs_of, query_of, bits = hashers(name)
     known = {it["file"]: refs_of(images[it["file"]]) for it in items if it["kind"] == "known"}
@@ -296,7 +296,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
     from bot.engine.service import Engine
     from bot.engine.store import build_database
-    from bot.images.phash import MATCH_DISTANCE
+    from bot.engine.known_images import MATCH_DISTANCE
 
     rss_start = _rss_mb()
     items = load_set(args.out, args.regen)

@@ -63,7 +63,8 @@ def cached_db(claims_path: str | Path, claims: list[dict[str, Any]] | None = Non
     code are unchanged."""
     src = Path(claims_path)
     code = "".join((ROOT / "bot" / "engine" / f).read_text()
-                   for f in ("store.py", "normalize.py", "postings.py", "actors.py"))
+                   for f in ("store.py", "normalize.py", "postings.py", "actors.py", "actor_roles.py", "language.py",
+                             "knowledge.py"))  # everything the build stores (roles, stems, languages)
     gazetteer = (DEFAULT_KNOWLEDGE_DIR / "entities.yaml").read_bytes()
     key = hashlib.sha1(src.read_bytes() + code.encode() + gazetteer).hexdigest()[:12]
     db = VAR / "bench" / f"{src.stem}-{key}.db"

@@ -204,7 +204,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             result = engine.check(line.rstrip("\n"))
             print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
         return 0
-    if args.image:  # the text read from an image is checked like a message (known pictures: after the schema)
+    if args.image:  # a known picture (perceptual hash) gets its claim's card; otherwise the text read from it
         from bot.images import ImageError
         from bot.images.reading import read_image
 
@@ -213,11 +213,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (ImageError, OSError) as exc:
             print(f"check: {args.image}: {exc}", file=sys.stderr)
             return 1
-        if reading.ocr_error:
-            print(f"check: {args.image}: {reading.ocr_error}", file=sys.stderr)
-            return 1
+        if reading.ocr_error:  # the hashes still count: a known picture is recognised without OCR
+            print(f"check: {args.image}: {reading.ocr_error} (known pictures are still matched)", file=sys.stderr)
         print(f"read from the image: {' '.join(reading.text.split()) or '(no text)'}", file=sys.stderr)
-        args.text, args.fetch = [reading.text], False
+        result = engine.check_image(reading.text, [h.hex for h in reading.hashes if h.usable])
+        if result.image:
+            print(f"known picture of {result.image.claim_id} ({result.image.distance} bits): {result.image.description}",
+                  file=sys.stderr)
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else render_result(result))
+        return 0
     if not args.text:
         print("check: give TEXT, --image FILE or --jsonl", file=sys.stderr)
         return 2
@@ -302,7 +306,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--db")
     c.add_argument("--json", action="store_true")
     c.add_argument("--jsonl", action="store_true")
-    c.add_argument("--image", metavar="FILE", help="check the text read from an image (needs the images extra)")
+    c.add_argument("--image", metavar="FILE",
+                   help="check an image: a known picture by its hash, else the text read from it (needs the images extra)")
     c.add_argument("--no-fetch", dest="fetch", action="store_false", help="do not fetch links in the text")
     c.set_defaults(func=cmd_check)
 

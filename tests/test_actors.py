@@ -144,3 +144,18 @@ def test_unknown_names_compare_person_to_person():
 def test_metonym_states_name_the_state_of_a_seat_or_agency():
     toks = role_rules.role_tokens("the Kremlin and the CIA met in Russia")
     assert ROLES.metonym_states(toks) == ["Russia", "United States"]  # CIA is named as itself; "Russia" by name is no metonym
+
+
+def test_actors_the_claim_names_nowhere():
+    index = role_rules.RoleIndex([("Russia", "country", "Russia", None), ("Pakistan", "country", "Pakistan", None),
+                                  ("ISI", "organisation", "ISI", "Pakistan"), ("United States", "country", "US", None),
+                                  ("Vladimir Putin", "person", "Putin", None, "Russia"),
+                                  ("Joe Biden", "person", "Biden", None, "United States")])
+    pakistan = role_rules.Roles(("Pakistan",), (), ())
+    said = role_rules.Roles(("Vladimir Putin",), (), ())
+    assert role_rules.unnamed_by_claim(said, pakistan, [], index) == ["Vladimir Putin"]
+    assert role_rules.unnamed_by_claim(said, role_rules.Roles(("Russia",), (), ()), [], index) == []  # acts for Russia
+    assert role_rules.unnamed_by_claim(role_rules.Roles(("Pakistan",), (), ()), role_rules.Roles(), ["ISI"], index) == []
+    biden = role_rules.Roles(("Joe Biden",), (), ())
+    assert role_rules.unnamed_by_claim(biden, role_rules.Roles((), ("United States",), ()), [], index) == []
+    assert role_rules.unnamed_by_claim(role_rules.Roles((), (), ("Russia",)), role_rules.Roles(), [], index) == ["Russia"]

@@ -70,6 +70,7 @@ def test_message_claims_point_into_the_feed(messages: list[dict[str, Any]], urls
             assert m["claim"] is None, m
         near = m.get("near")
         assert near is None or near in urls or re.fullmatch(r"clef:\d+", near), m
+        assert all(re.fullmatch(r"clef:\d+", a) for a in m.get("also", [])), m
 
 
 def test_category_minimums_and_unique_texts(messages: list[dict[str, Any]]) -> None:

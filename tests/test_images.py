@@ -135,7 +135,8 @@ def test_large_jpeg_is_decoded_at_reduced_scale_not_refused():
 
 # -- perceptual hashes ---------------------------------------------------------------------------------------
 pdq = pytest.importorskip("pdqhash", reason="pdqhash comes with the images extra")
-from bot.images.phash import (MATCH_DISTANCE, content_box, hamming, image_hash_entry, known_hashes,  # noqa: E402
+from bot.engine.known_images import entry_hashes, hamming  # noqa: E402
+from bot.images.phash import (MATCH_DISTANCE, content_box, image_hash_entry,  # noqa: E402
                               nearest, pdq_hash, query_hashes, reference_hashes)
 
 
@@ -186,7 +187,7 @@ def test_image_hash_cli_prints_a_pasteable_entry(tmp_path: Path, capsys: pytest.
     assert entry["hash"] == pdq_hash(scene(11)).hex and entry["algorithm"] == "pdq" and len(entry["crops"]) == 9
     assert image_hash_entry(f)["hash"] == entry["hash"]
     shared = scene(11).crop((20, 10, 600, 440)).resize((290, 215))
-    assert nearest(query_hashes(shared), [(h, "claim") for h in known_hashes(entry)]) is not None
+    assert nearest(query_hashes(shared), [(h, "claim") for h in entry_hashes(entry)]) is not None
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not an image")
     assert main(["knowledge", "image-hash", str(bad)]) == 1

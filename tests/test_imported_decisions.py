@@ -34,6 +34,10 @@ CLAIMS = [
     "Starbucks gives its profits to a foreign army",
     "The White House is banning gas stoves",
     "North Korea fired a ballistic missile over Japan",
+    "Pakistan's ISI spy agency paid the Taliban a bounty for every US soldier killed",
+    "Ukraine shot down Yevgeny Prigozhin's plane",
+    "Nikki Haley is ineligible to be president because her parents were not citizens when she was born",
+    "E-mail details actor Denzel Washington's TV appearance with Katie Couric.",
 ]
 
 
@@ -95,3 +99,24 @@ def test_a_swapped_object_states_another_claim(engine):
 def test_short_claims_restated_are_found(engine, text, claim):
     r, first = top(engine, text)
     assert first == claim and r.decision == "match", (text, first, r.reason)
+
+
+def test_a_message_naming_actors_the_claim_does_not_states_another_claim(engine):
+    # another doer (a leader's agents count as the leader), another victim, a place the claim never names,
+    # a verb a description claim does not have
+    for text, near in (("Putin's spies paid the taliban to kill our soldiers", "Pakistan's ISI"),
+                       ("Ukraine shot down the Azerbaijan Airlines plane", "Ukraine shot down"),
+                       ("Nikki Haley was born in India", "Nikki Haley"),
+                       ("denzel washington endorsed hillary clinton in 2016", "E-mail details")):
+        r, first = top(engine, text)
+        assert first.startswith(near), (text, first)  # the near claim is found, so the rule is what refuses it
+        assert r.decision != "match", (text, first, r.reason)
+
+
+def test_leaders_set_aside_names_and_flags_add_no_actor(engine):
+    for text, claim in (("the Biden administration is banning gas stoves", "The White House is banning gas stoves"),
+                        ("forget russia, iran paid the haqqanis for attacks on american troops",
+                         "Iran paid the Taliban's Haqqani network bounties to kill US troops in Afghanistan"),
+                        ("North Korea fired a ballistic missile over Japan 🇺🇸", "North Korea fired a ballistic missile over Japan")):
+        r, first = top(engine, text)
+        assert (first, r.decision) == (claim, "match"), (text, first, r.reason)

@@ -188,3 +188,40 @@ def test_stale_temporaries_are_removed_by_import_too(tmp_path):
     stale.write_bytes(b"x")
     import_claims(target, [])
     assert not stale.exists()
+
+
+# -- known images (issue 19): hostile `images:` lists are refused quickly, naming the file and the field -------
+def _images(n: int, crops: int = 9, hash_: str = "ab" * 32) -> str:
+    one = (f"  - algorithm: pdq\n    hash: '{hash_}'\n    crops: [{', '.join([repr(hash_)] * crops)}]\n"
+           "    description: A picture.\n    source: {outlet: X, date: 2023, headline: Y}\n")
+    return "images:\n" + one * n
+
+
+@pytest.mark.parametrize("extra, field, words", [
+    (_images(1000), "images", "at most"),  # 900 KB, under the file cap: a thousand pictures
+    (_images(1, crops=10_000), "images[0].crops", "at most"),
+    (_images(1, crops=0, hash_="a" * 500_000), "images[0].hash", "not a PDQ hash"),
+    ("images: &x [1]\nsourcing_notes: *x\n", "", "aliases"),
+])
+def test_hostile_known_images_are_refused_quickly(tmp_path, loader, extra, field, words):
+    path = _claim(tmp_path, extra=extra)
+    start = time.perf_counter()
+    found = problems(tmp_path)
+    assert time.perf_counter() - start < 5
+    assert any(p.startswith(f"{path}: {field}") and words in p for p in found), found[:3]
+    assert sum(len(p) for p in found) < 10_000  # no hostile value echoed back in full
+
+
+def test_hostile_channel_handles_are_refused(tmp_path, loader):
+    _claim(tmp_path)
+    path = tmp_path / "outlets" / "ownership.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = "- handle: '{h}'\n    citation: {{outlet: X, headline: Y, url: 'https://example.org/', states: Z}}\n  "
+    path.write_text("- domain: example.org\n  name: X\n  ownership: private\n  note: N.\n"
+                    "  citation: {outlet: X, date: 2020, headline: Y}\n  telegram:\n  "
+                    + "".join(handle.format(h=f"handle_{i:05d}") for i in range(kn.MAX_HANDLES + 1))
+                    + handle.format(h="x" * 100_000 + "\u202e"), encoding="utf-8")
+    found = problems(tmp_path)
+    assert any(p.startswith(f"{path}: [0].telegram: ") and "at most" in p for p in found), found[:3]
+    assert any(p.startswith(f"{path}: [0].telegram[{kn.MAX_HANDLES + 1}].handle") for p in found), found[:3]
+    assert sum(len(p) for p in found) < 10_000

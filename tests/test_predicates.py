@@ -64,3 +64,17 @@ def test_restates_needs_subject_verb_and_object():
 def test_verbs_of_a_claim():
     assert {"fire", "hit"} <= predicates.verbs("Ukraine fired the missile that hit Kramatorsk railway station")
     assert "vote" not in predicates.verbs("Machines deleted millions of votes")  # a noun after "of"
+
+
+def test_a_clause_of_time_is_no_part_of_the_predicate():
+    claim = "Nikki Haley is ineligible to be president because her parents were not citizens when she was born"
+    assert not states("nikki haley was born in india", claim)
+    assert states("haley is not eligible to run, her parents were not citizens", claim)
+
+
+def test_a_description_claim_must_have_the_message_s_predicate_verb():
+    texts = ["E-mail details actor Denzel Washington's TV appearance with Katie Couric."]
+    assert predicates.predicate(texts[0], INDEX) == set()  # nothing asserted: the verb check applies instead
+    assert not predicates.verb_said_by("denzel washington endorsed hillary clinton", texts, INDEX)
+    assert predicates.verb_said_by("that denzel washington email about his couric appearance", texts, INDEX)
+    assert predicates.verb_said_by("Denzel Washington appeared with Katie Couric, e-mail details", texts, INDEX)

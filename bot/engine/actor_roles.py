@@ -75,7 +75,7 @@ class Roles(NamedTuple):
 
 # An embedded tweet's signature: "— Donald J. Trump (@realDonaldTrump) March 24, 2019" (who posted, not who did it).
 _SIGNATURE_RE = re.compile(r"\s[—–]\s[^—–]{0,80}\([^()]{0,80}\)\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}.*$", re.S)
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)\s+(?=[A-Z\"“])")  # not after initials: "the U.S. Navy"
 
 
 def role_tokens(text: str) -> list[str]:
@@ -93,16 +93,19 @@ def _plural_ok(alias: str) -> bool:
 
 
 class RoleIndex:
-    """The gazetteer (name, kind, alias, part_of) compiled for finding actors and their roles."""
+    """The gazetteer (name, kind, alias, part_of[, acts_for]) compiled for finding actors and their roles."""
 
-    def __init__(self, rows: Iterable[tuple[str, str, str, str | None]]) -> None:
+    def __init__(self, rows: Iterable[tuple[str | None, ...]]) -> None:
         self.kind: dict[str, str] = {}
         self.part_of: dict[str, str] = {}
+        self.acts_for: dict[str, str] = {}  # a person in office -> the state they act for (Biden -> United States)
         self.by_first: dict[str, list[ActorAlias]] = {}
-        for name, kind, alias, part_of in rows:
+        for name, kind, alias, part_of, *rest in rows:
             self.kind[name] = kind
             if part_of:
                 self.part_of[name] = part_of
+            if rest and rest[0]:
+                self.acts_for[name] = rest[0]
             for a in {alias, name}:
                 cs = alias_is_case_sensitive(a)
                 words = tuple(w for w in role_tokens(a) if w[0].isalnum())
@@ -423,6 +426,24 @@ _NOT_PERSON = frozenset("""war navy army forum reserve union party bank company 
     board administration government parliament congress senate assembly federation station airport bridge tower
     festival awards prize cup games olympics world global international national royal federal north south east west
     carolina dakota virginia jersey york breaking""".split())
+
+
+def unnamed_by_claim(message: Roles, claim: Roles, mentioned: Iterable[str], index: RoleIndex) -> list[str]:
+    """The gazetteer actors the message gives a role that the claim names nowhere (`mentioned`: the actors its
+    statement and phrasings name), as themselves or their state: "Nikki Haley was born in India" adds a place
+    to "Nikki Haley is ineligible ...", "Ukraine shot down the Azerbaijan Airlines plane" another victim to
+    "Ukraine shot down Prigozhin's plane". Such a message states another claim on the same topic."""
+    theirs = {*claim.doers, *claim.targets, *claim.places, *mentioned}
+    theirs |= {index.state(n) for n in theirs} | {index.acts_for.get(n, n) for n in theirs}
+    out: list[str] = []
+    for name in dict.fromkeys((*message.doers, *message.targets, *message.places)):
+        if not index.kind_of(name) or name in out:
+            continue
+        forms = {name, index.state(name), index.acts_for.get(name, name)}  # "the Biden administration": the United States
+        if any(same_actor(f, t, index) for f in forms for t in theirs):
+            continue
+        out.append(name)
+    return out
 
 
 def looks_like_person(name: str) -> bool:

@@ -32,7 +32,8 @@ def date_floor(date: str) -> str:
 
 
 def claim_sources(claim: dict[str, Any]) -> list[dict[str, str]]:
-    """Every source a claim cites, first report first, then denials, fact-checks and developments as filed."""
+    """Every source a claim cites, first report first, then denials, fact-checks and developments as filed, then
+    the sources of its known images."""
     out: list[dict[str, str]] = []
     fr = claim.get("first_report") or {}
     if fr:
@@ -40,6 +41,8 @@ def claim_sources(claim: dict[str, Any]) -> list[dict[str, str]]:
     for field, kind, who_key in SOURCE_FIELDS:
         for item in claim.get(field) or []:
             out.append(_source(kind, item.get(who_key, "") if who_key else "", item))
+    for image in claim.get("images") or []:
+        out.append(_source("image", "", {**(image.get("source") or {}), "summary": image.get("description", "")}))
     return out
 
 

@@ -61,5 +61,5 @@ def distortions(claim: dict[str, Any], index: actor_roles.RoleIndex) -> list[str
 
 
 def gazetteer_index(gazetteer: list[dict[str, Any]]) -> actor_roles.RoleIndex:
-    return actor_roles.RoleIndex((g["name"], g["kind"], a, g.get("part_of")) for g in gazetteer
+    return actor_roles.RoleIndex((g["name"], g["kind"], a, g.get("part_of"), g.get("acts_for")) for g in gazetteer
                             for a in [g["name"], *(g.get("aliases") or [])])

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.engine import known_images
 from bot.engine.outlets import RSP_LABELS
 from bot.engine.urlcheck import MAX_URL_LENGTH, url_problem
 
@@ -78,8 +79,16 @@ CLAIM_SPEC: dict[str, tuple[Any, bool]] = {
     "developments": ([{"summary": ("text", True), **CITED}], False),
     "related": ("ids", False),
     "entities": ([{"name": ("text", True), "role": (ROLES, True), "aliases": ("strs?", False)}], True),
+    "images": ([{"algorithm": ((known_images.ALGORITHM,), True), "hash": ("hash", True), "crops": ("hashes", False),
+                 "description": ("text", True),
+                 "source": ({"outlet": ("text", True), "date": ("date", True), "headline": ("text", True),
+                             "url": ("url", False)}, True)}], False),
     "last_reviewed": ("day", True),
 }
+# A channel handle's citation: a page (the outlet's own, an encyclopedia, a news report) that says the handle
+# is the outlet's; `states` says in plain words what it says. Web pages often carry no date: optional here.
+HANDLE_CITATION = {"outlet": ("text", True), "headline": ("text", True), "url": ("url", True),
+                   "date": ("date", False), "states": ("text", True)}
 OWNERSHIP_SPEC: dict[str, tuple[Any, bool]] = {
     "domain": ("domain", True),
     "name": ("text", True),
@@ -87,6 +96,7 @@ OWNERSHIP_SPEC: dict[str, tuple[Any, bool]] = {
     "country": ("text", False),
     "note": ("text", True),
     "citation": ({"outlet": ("text", True), "date": ("date", True), "headline": ("text", True), "url": ("url", False)}, True),
+    "telegram": ([{"handle": ("handle", True), "citation": (HANDLE_CITATION, True)}], False),
 }
 ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "name": ("text", True),
@@ -94,6 +104,7 @@ ENTITY_SPEC: dict[str, tuple[Any, bool]] = {
     "aliases": ("strs?", False),
     "names": (("by-lang", "strs"), False),  # names in other languages, inflected forms included
     "part_of": ("text", False),  # an agency's state (GRU -> Russia): actors are compared state to state
+    "acts_for": ("text", False),  # a person in office: the state they act for (Putin -> Russia; "Putin's spies")
 }
 RSP_SPEC: dict[str, tuple[Any, bool]] = {  # what `build` reads from each outlets/rsp.yaml entry
     "name": ("text", True),
@@ -104,6 +115,7 @@ RSP_SPEC: dict[str, tuple[Any, bool]] = {  # what `build` reads from each outlet
     "domains": ("hosts", True),
 }
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
+HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{5,32}$")  # a Telegram username: 5-32 letters, digits and underscores
 
 # Bounds that keep a hostile or broken file from costing minutes and gigabytes (issue 16): the largest
 # shipped claim file is 4 KB and rsp.yaml 250 KB, so these leave room for growth.
@@ -112,6 +124,7 @@ MAX_LIST_FILE_BYTES = 2_000_000  # ownership.yaml, entities.yaml
 MAX_RSP_FILE_BYTES = 5_000_000  # 20 times the shipped file (250 KB, 497 entries)
 MAX_TEXT_CHARS = 4_000
 MAX_YAML_DEPTH = 20  # the claim schema nests 4 deep
+MAX_HANDLES = 50  # channel handles per outlet
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -232,6 +245,14 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         if value not in kind:
             problems.append(f"{where}: {repr(value)[:80]} is not one of {', '.join(kind)}")
         return value
+    if kind == "hashes":
+        if not isinstance(value, list):
+            problems.append(f"{where}: must be a list of hashes")
+            return []
+        if len(value) > known_images.MAX_CROPS:
+            problems.append(f"{where}: {len(value)} hashes; at most {known_images.MAX_CROPS}")
+            return []
+        return [_check(v, "hash", f"{where}[{i}]", problems) for i, v in enumerate(value)]
     if kind in ("strs", "strs?", "ids", "hosts"):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             problems.append(f"{where}: must be a list of non-empty strings")
@@ -263,6 +284,17 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
             problems.append(f"{where}: must be a non-empty string")
             return ""
     value = value.strip()
+    if kind == "hash":
+        value = value.lower()
+        if not known_images.is_hash(value):
+            problems.append(f"{where}: {value[:80]!r} is not a PDQ hash (64 hexadecimal digits, as "
+                            "`python -m bot knowledge image-hash FILE` prints it)")
+        return value
+    if kind == "handle":
+        if not HANDLE_RE.match(value):
+            bare = " (write it without the @)" if value.startswith("@") else ""
+            problems.append(f"{where}: {value[:80]!r} is not a Telegram username (5-32 letters, digits or _){bare}")
+        return value.lower()
     if kind == "url":
         why = url_problem(value)
         if why:
@@ -340,6 +372,21 @@ def distortion_warnings(kb: Knowledge) -> list[str]:
     return out
 
 
+def _check_handles(ownership: list[dict[str, Any]], where: str, problems: list[str]) -> None:
+    """Each Telegram handle names one outlet: the same handle under two entries is an error (one of them is wrong)."""
+    seen: dict[str, str] = {}
+    for i, outlet in enumerate(ownership):
+        handles = outlet.get("telegram") or []
+        if len(handles) > MAX_HANDLES:
+            problems.append(f"{where}: [{i}].telegram: {len(handles)} handles; at most {MAX_HANDLES}")
+        for j, h in enumerate(handles):
+            here = f"[{i}].telegram[{j}]"
+            if h.get("handle") in seen:
+                problems.append(f"{where}: {here}.handle: {h['handle']!r} is already listed at {seen[h['handle']]}")
+            elif h.get("handle"):
+                seen[h["handle"]] = here
+
+
 def _load_yaml(path: Path, problems: list[str], max_bytes: int = MAX_LIST_FILE_BYTES) -> Any:
     try:
         size = path.stat().st_size
@@ -404,6 +451,7 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         if claim.get("language") in claim.get("languages", {}):
             problems.append(f"{path}: languages.{claim['language']}: the claim's own language; "
                             "put its phrasings under `phrasings`")
+        problems += known_images.schema_problems(claim.get("images") or [], f"{path}: images")
         if claim_id and claim_id != path.stem:
             problems.append(f"{path}: id: {claim_id!r} must equal the file name {path.stem!r}")
         kb.claims.append(claim)
@@ -423,10 +471,12 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         if path.exists():
             kb.files.append(path)
         setattr(kb, attr, _load_list(path, spec, problems))
+    _check_handles(kb.ownership, str(root / "outlets" / "ownership.yaml"), problems)
     names = {g.get("name") for g in kb.gazetteer}
     for i, g in enumerate(kb.gazetteer):
-        if g.get("part_of") and g["part_of"] not in names:
-            problems.append(f"{root / 'entities.yaml'}: [{i}].part_of: {g['part_of']!r} is not an entity of the gazetteer")
+        for key in ("part_of", "acts_for"):
+            if g.get(key) and g[key] not in names:
+                problems.append(f"{root / 'entities.yaml'}: [{i}].{key}: {g[key]!r} is not an entity of the gazetteer")
     rsp_path = root / "outlets" / "rsp.yaml"
     if rsp_path.exists():
         kb.files.append(rsp_path)
@@ -441,5 +491,5 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     if problems:
         raise KnowledgeError(problems)
     kb.claims.sort(key=lambda c: c["id"])
-    kb.warnings = distortion_warnings(kb)
+    kb.warnings = distortion_warnings(kb) + known_images.near_duplicates(kb.claims)
     return kb

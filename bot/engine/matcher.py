@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ AGREE_BM25_REL = 0.6  # a candidate with the message's doer and this share of th
 CORROBORATED_MATCH = 0.75
 RESTATED_MATCH = 0.80  # ... and when a claim with no doer is restated part by part (predicates.restates)
 CORROBORATED_SHARED = 2  # content words in common besides the agreed doer, at least
+_FLAGS_RE = re.compile("[\U0001f1e6-\U0001f1ff]{2}")  # a flag emoji: two regional-indicator letters
+_SET_ASIDE = frozenset("not forget unlike nor".split())
+_SET_ASIDE_2 = frozenset({("instead", "of"), ("rather", "than"), ("and", "not"), ("but", "not")})
 MIN_CONTENT_TOKENS = 3  # shorter messages ("Iran", "ok", "vaccines") are never a match
 
 
@@ -140,7 +144,7 @@ class Matcher(ForeignLanguageDecisions):
             "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
         self.aliases = actors.by_name(rows)
         self.names = actors.NameIndex(self.aliases)
-        self.role_index = actor_roles.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
+        self.role_index = actor_roles.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of, acts_for FROM gazetteer").fetchall())
 
     def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
         aliases = self.aliases.get(name, []) + [actors.compile_alias(a) for a in [name, *extra_aliases]]
@@ -329,14 +333,42 @@ class Matcher(ForeignLanguageDecisions):
             s.score = min(s.score, above.score)  # a demoted claim shows no more than the one it now follows
         return ranked
 
-    def states_predicate(self, s: Scored, toks: list[str]) -> bool:
-        """Whether the message (`toks`, normalised) states what the claim asserts, not only its topic
-        (predicates.py): the predicate of its statement or of one of its phrasings."""
-        row = self.conn.execute("SELECT data FROM claims WHERE rowid = ?", (s.rowid,)).fetchone()
-        data = json.loads(row[0]) if row and row[0] else {}
-        s.phrasings = [p for p in data.get("phrasings", []) if p != s.statement]
-        fields = [s.statement, *s.phrasings]
-        return predicates.states([stem(t) for t in toks], [predicates.predicate(f, self.role_index) for f in fields if f])
+    def read_phrasings(self, s: Scored) -> list[str]:
+        """The claim's statement and phrasings (read once, for the best candidate only)."""
+        if not s.phrasings:
+            row = self.conn.execute("SELECT data FROM claims WHERE rowid = ?", (s.rowid,)).fetchone()
+            data = json.loads(row[0]) if row and row[0] else {}
+            s.phrasings = [p for p in data.get("phrasings", []) if isinstance(p, str) and p and p != s.statement]
+        return [s.statement, *s.phrasings]
+
+    def states_predicate(self, s: Scored, text: str, toks: list[str]) -> bool:
+        """Whether the message states what the claim asserts, not only its topic (predicates.py): the
+        predicate of its statement or of one of its phrasings, in what the message says of its subject."""
+        fields = self.read_phrasings(s)
+        claimed = [predicates.predicate(f, self.role_index) for f in fields if f]
+        if not any(claimed):
+            return predicates.verb_said_by(text, fields, self.role_index)
+        return predicates.states([stem(t) for t in toks], claimed)
+
+    def added_actors(self, s: Scored, message: actor_roles.Roles, text: str) -> list[str]:
+        """Gazetteer actors the message names in a role and the claim names nowhere (actor_roles.unnamed_by_claim):
+        a doer, or a target where the claim has a target of its own. Not a flag emoji (decoration), nor a name
+        set aside ("not South Africa", "forget Russia")."""
+        known = self.role_index.known(message)
+        if not known.doers and not (known.targets and s.roles.targets):
+            return []
+        mentioned = [name for f in self.read_phrasings(s)
+                     for _, _, name in self.role_index.mentions(actor_roles.role_tokens(normalize.clean(f)))]
+        asserted = actor_roles.Roles(known.doers, known.targets if s.roles.targets else (), ())
+        added = actor_roles.unnamed_by_claim(asserted, s.roles, mentioned, self.role_index)
+        return [n for n in added if n in self.asserted_names(text)] if added else []
+
+    def asserted_names(self, text: str) -> set[str]:
+        """The actors a message names in words and does not set aside ("not X", "forget X", "instead of X")."""
+        toks = actor_roles.role_tokens(normalize.clean(_FLAGS_RE.sub(" ", text)))
+        low = actor_roles.fold_tokens(toks)
+        return {name for s, _, name in self.role_index.mentions(toks, low)
+                if not (s and low[s - 1] in _SET_ASIDE) and not (s > 1 and (low[s - 2], low[s - 1]) in _SET_ASIDE_2)}
 
     def unnamed_person(self, s: Scored, toks: list[str]) -> str:
         """A person the claim says did it (or, with no doer, underwent it) whom the gazetteer does not know and
@@ -415,10 +447,13 @@ class Matcher(ForeignLanguageDecisions):
             return decision("related", unnamed_actor_reason(top, actors_named))
         if top.conflict:
             return decision("related", top.conflict)
+        added = self.added_actors(top, message_roles, text)
+        if added:
+            return decision("related", f"message names {', '.join(added)}, which the claim does not")
         unnamed = self.unnamed_person(top, toks)
         if unnamed:
             return decision("related", f"message does not name {unnamed}")
-        if not self.states_predicate(top, toks):
+        if not self.states_predicate(top, text, toks):
             return decision("related", "message shares the claim's topic but does not state its predicate")
         swapped = predicates.substitution(text, top.statement, top.phrasings, self.role_index)
         if swapped:

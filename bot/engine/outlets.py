@@ -104,3 +104,16 @@ def host_suffixes(url: str) -> tuple[list[str], str]:
         return [], ""
     labels = host.split(".")
     return [".".join(labels[i:]) for i in range(len(labels) - 1)], parts.path or "/"
+
+
+def channel_rows(ownership: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`outlet_channels` rows from the ownership notes' `telegram:` handles (lowercase, as Telegram compares
+    usernames), each with its citation as one line."""
+    rows = []
+    for outlet in ownership:
+        for h in outlet.get("telegram") or []:
+            c = h["citation"]
+            when = f", {c['date']}" if c.get("date") else ""
+            rows.append({"platform": "telegram", "handle": h["handle"].lower(), "domain": split_domain(outlet["domain"])[0],
+                         "citation": f"{c['outlet']}{when}: {c['headline']} {c['url']} ({c['states']})"})
+    return sorted(rows, key=lambda r: r["handle"])

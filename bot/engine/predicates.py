@@ -78,6 +78,7 @@ _EXISTS = frozenset("taking take takes took place happening happens happened exi
 SHORT_MESSAGE = 7  # content words: a message this short that restates a claim but for one word states another
 _IMAGES = frozenset("photo photos image images picture pictures video videos footage clip screenshot map".split())
 _REPORTS = frozenset("story claim claims report reports idea notion rumour rumor allegation allegations news theory".split())
+_CIRCUMSTANCE = frozenset("when while whilst".split())
 _COPULA_SKIP = frozenset("not no never only so very a an the just really actually".split())
 _NOT_PREDICATE = frozenset("is was were are be been being am has have had will would did does do can could "
                                               "may might must shall should get gets got".split())
@@ -115,7 +116,10 @@ def predicate(text: str, index: actor_roles.RoleIndex | None = None) -> set[str]
     verb = next((i for i in range(1, len(toks)) if i not in covered and _verb(toks[i])), None)
     if verb is None:
         return set()
-    at = [i for i in range(verb, len(toks)) if i not in covered and toks[i].isalnum()
+    # A clause of time is a circumstance, not what is asserted: "... ineligible because her parents were
+    # not citizens when she was born" does not assert a birth.
+    end = next((i for i in range(verb + 1, len(toks)) if toks[i] in _CIRCUMSTANCE), len(toks))
+    at = [i for i in range(verb, end) if i not in covered and toks[i].isalnum()
           and toks[i] not in normalize.STOPWORDS and toks[i] not in _NOT_PREDICATE and toks[i] not in _COPULA_SKIP]
     words = [toks[i] for i in at]
     if not words or all(toks[i] in _EXISTS or raw[i][:1].isupper() for i in at):
@@ -136,6 +140,17 @@ def states(message_stems: Iterable[str], predicates: Iterable[set[str]]) -> bool
         return True
     mine = keys(message_stems)
     return any(p & mine for p in found)
+
+
+def verb_said_by(message: str, claim_texts: Iterable[str], index: actor_roles.RoleIndex | None = None) -> bool:
+    """For a claim with no predicate found (a description: "E-mail details actor Denzel Washington's TV
+    appearance"): whether the claim's words say what the message's verbs of a common fact-check predicate
+    (the paraphrase groups: endorsed, paid, born, killed ...) do. A message with no such verb asks for nothing."""
+    mine = {k for k in verbs(message, index) if k.startswith("#")}
+    if not mine:
+        return True
+    theirs = keys(stem(t) for text in claim_texts for t in _words(text, index)[0] if t)
+    return bool(mine & theirs)
 
 
 def _words(text: str, index: actor_roles.RoleIndex | None = None) -> tuple[list[str], int | None]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.engine.cards import Card, CheckResult, FactCheck, Match, OutletNote, RelatedClaim, Source
+from bot.engine import known_images
+from bot.engine.cards import Card, CheckResult, FactCheck, ImageMatch, Match, OutletNote, RelatedClaim, Source
 from bot.engine.matcher import Decision, Matcher
 from bot.engine.normalize import normalize as normalize_text
 from bot.engine.outlets import RSP_PAGE, host_suffixes
@@ -18,6 +21,7 @@ from bot.engine.urls import find_urls
 
 MAX_TEXT = 4096  # longer messages are cut before matching: no chat platform sends more
 MAX_CANDIDATES = 7  # a message and what its link's page says about itself (ClaimReviews, headlines)
+MAX_IMAGE_HASHES = 8  # a received picture brings one or two (the whole, the picture inside a screenshot frame)
 _ORDER = {"match": 2, "related": 1, "none": 0}
 
 
@@ -50,6 +54,9 @@ class Engine:
 
             self.semantic = SemanticIndex(self.conn)
         self.matcher  # open now so a broken file fails at start, not on the first message
+        # Known pictures: a few hundred rows read once; immutable, so every thread shares them.
+        self.known_images = known_images.KnownImages(self.conn.execute(
+            "SELECT claim_id, entry, hash, description, source FROM known_images ORDER BY claim_id, entry, slot"))
         self._gc_frozen = False  # see _result
 
     # -- connections -------------------------------------------------------------------------------------
@@ -110,6 +117,35 @@ class Engine:
         result = self._result(text, best, limit, outlet)
         result.link = link
         return result
+
+    def check_image(self, text: str, hashes: Sequence[str], *, limit: int = 5) -> CheckResult:
+        """Match a received picture: `hashes` are its usable PDQ hashes (hex; bot/images computes them) and
+        `text` what OCR read from it. A picture within MATCH_DISTANCE of a known one gets that claim's card,
+        with or without text; when the text points to another claim, the picture wins (the reason says so:
+        a known fake photo under an unrelated caption is still that fake). Otherwise, `check(text)`."""
+        by_text = self.check(text, limit=limit)
+        queries = [h.lower() for h in itertools.islice(hashes, MAX_IMAGE_HASHES) if isinstance(h, str)]
+        found = self.known_images.match(queries)
+        if found is None:
+            return by_text
+        image, distance = found
+        confidence = known_images.confidence(distance)
+        reason = f"known image, {distance} bits"
+        text_top = by_text.matches[0].id if by_text.decision != "none" and by_text.matches else ""
+        if text_top == image.claim_id:
+            confidence = max(confidence, by_text.card.confidence if by_text.card else 0.0)
+            reason += f"; the text agrees ({by_text.decision}: {by_text.reason})"
+        elif text_top:
+            reason += f"; the picture wins over the text, which is {by_text.decision} {text_top} ({by_text.reason})"
+        card = self.card(image.claim_id, confidence=confidence, decision="match", outlet=by_text.outlet)
+        if card is None:  # not possible: both come from one database build
+            return by_text
+        others = [m for m in by_text.matches if m.id != image.claim_id]
+        matches = [Match(image.claim_id, card.statement, confidence, card.status)] + others[:max(0, limit - 1)]
+        return CheckResult(text=by_text.text, decision="match", matches=matches, card=card, outlet=by_text.outlet,
+                           reason=reason, actors=by_text.actors, language=by_text.language,
+                           image=ImageMatch(image.claim_id, image.description,
+                                            _source(image.source) if image.source else None, distance))
 
     def search(self, text: str, *, limit: int = 10) -> CheckResult:
         """Up to `limit` candidate claims for inline search, best first, each with its own card."""
@@ -186,6 +222,14 @@ class Engine:
                                       rsp_summary=_first_sentences(r[5]), rsp_year=r[6], rsp_link=r[7],
                                       ownership=r[8], ownership_note=r[9], ownership_citation=r[10])
         return None
+
+    def outlet_for_channel(self, handle: str) -> OutletNote | None:
+        """The note of the outlet whose Telegram channel this is (a username, with or without @, any case),
+        as `outlet_for_url` gives it for the outlet's domain; None when ownership.yaml lists no such handle."""
+        name = (handle or "").strip().removeprefix("@").lower()
+        row = self.conn.execute("SELECT domain FROM outlet_channels WHERE platform = 'telegram' AND handle = ?",
+                                (name,)).fetchone() if name else None
+        return self.outlet_for_url(f"https://{row[0]}/") if row else None
 
     def about(self) -> dict[str, Any]:
         meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())

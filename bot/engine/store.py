@@ -19,15 +19,17 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.engine import actor_roles, actors, language, normalize
+from bot.engine import actor_roles, actors, known_images, language, normalize
 from bot.engine.actors import alias_is_case_sensitive
 from bot.engine.knowledge import Knowledge, load_knowledge
-from bot.engine.outlets import RSP_LABELS, split_domain
+from bot.engine.outlets import RSP_LABELS, channel_rows, split_domain
 from bot.engine.postings import build_postings, field_stems
 
-SCHEMA_VERSION = "7"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims;
+SCHEMA_VERSION = "8"  # 2: impact-ordered postings; 3: stemmed fields for the re-ranker; 4: Porter2 stems, actors of imported claims;
 # 5: UTS #39 folding, marks removed (issue 16); 6: claims' texts in other languages (claim_terms);
-# 7: each claim's actors by role (doer/target/place) and the gazetteer's part_of (agency -> state)
+# 7: each claim's actors by role (doer/target/place) and the gazetteer's part_of (agency -> state);
+# 8: known images (perceptual hashes) and outlets' Telegram channels; the gazetteer's acts_for (a person in
+# office -> their state)
 REBUILD = "rebuild it with `python -m bot knowledge build` (then run `knowledge import` again for imported feeds)"
 FTS_COLUMNS = ("statement", "phrasings", "entities")
 _NO_LEET: frozenset[str] = frozenset()  # claims are indexed as written: no leetspeak decoding
@@ -68,7 +70,7 @@ def claim_states(claim: dict[str, Any], index: actor_roles.RoleIndex | None) -> 
 
 
 def gazetteer_roles(db: sqlite_utils.Database) -> actor_roles.RoleIndex:
-    return actor_roles.RoleIndex(db.execute("SELECT name, kind, alias, part_of FROM gazetteer").fetchall())
+    return actor_roles.RoleIndex(db.execute("SELECT name, kind, alias, part_of, acts_for FROM gazetteer").fetchall())
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
@@ -78,11 +80,16 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     db["claims"].create_index(["id"], unique=True)
     db["entities"].create({"claim_rowid": int, "name": str, "role": str, "alias": str})
     db["entities"].create_index(["claim_rowid"])
-    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int, "part_of": str})
+    db["gazetteer"].create({"name": str, "kind": str, "alias": str, "case_sensitive": int, "part_of": str,
+                            "acts_for": str})
     db["outlets"].create({"domain": str, "path": str, "name": str, "rsp_status": str, "rsp_label": str,
                           "rsp_summary": str, "rsp_year": str, "rsp_link": str, "ownership": str,
                           "ownership_note": str, "ownership_citation": str})
     db["outlets"].create_index(["domain"])
+    db["outlet_channels"].create({"platform": str, "handle": str, "domain": str, "citation": str},
+                                 pk=("platform", "handle"))
+    db["known_images"].create({"claim_id": str, "entry": int, "slot": int, "hash": str, "description": str,
+                               "source": str}, pk=("claim_id", "entry", "slot"))
     db["terms"].create({"term": str, "df": int}, pk="term")
     # A claim's statement and phrasings in other languages, as index terms of that language (one row a text;
     # slot 0 the statement, 1 a phrasing): the first stage's fourth field and the re-ranker's lines for a
@@ -142,7 +149,7 @@ def _claim_rows(claims: Iterable[dict[str, Any]], start: int, df: Counter, peopl
                "entities": normalize.normalize(" ".join(ent_names + joined_names(claim["statement"])
                                                         + claim_states(claim, roles)), _NO_LEET)}
         df.update(set((fts["statement"] + " " + fts["phrasings"]).split()))
-        data = {k: v for k, v in claim.items() if not k.startswith("_")}
+        data = {k: v for k, v in claim.items() if not k.startswith("_") and k != "images"}  # images: own table
         # The re-ranker reads every candidate's words: store them stemmed, one line per field.
         stems = "\n".join(" ".join(field_stems(f)) for f in [fts["statement"], *fts["phrasings"].split("\n")] if f)
         claim_actors = claim_roles(claim, roles)
@@ -284,11 +291,13 @@ def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", ext
             _create_schema(db)
             db["gazetteer"].insert_all(  # first: imported claims take their main actor from it
                 {"name": g["name"], "kind": g["kind"], "alias": a, "case_sensitive": int(alias_is_case_sensitive(a)),
-                 "part_of": g.get("part_of", "")}
+                 "part_of": g.get("part_of", ""), "acts_for": g.get("acts_for", "")}
                 for g in kb.gazetteer for a in gazetteer_aliases(g))
             n = insert_claims(db, kb.claims)
             n += insert_claims(db, extra_claims)
             db["outlets"].insert_all(_outlet_rows(kb))
+            db["outlet_channels"].insert_all(channel_rows(kb.ownership))
+            db["known_images"].insert_all(known_images.image_rows(kb.claims))
             last = max((c.get("last_reviewed", "") for c in kb.claims), default="")
             db["meta"].insert_all([
                 {"key": "schema_version", "value": SCHEMA_VERSION},

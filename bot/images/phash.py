@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from bot.engine.known_images import ALGORITHM, MATCH_DISTANCE
+from bot.engine.known_images import nearest as nearest_hex
+
 if TYPE_CHECKING:
     from PIL import Image
 
-ALGORITHM = "pdq"
 BITS = 256
 HASH_SIDE = 512  # PDQ's reference downsamples to 512 px as well: the hash barely changes, the time drops 10x
 MIN_QUALITY = 50  # PDQ's own advice: below 50 the image is too flat (a blank or gradient) to match on
-# Calibrated in benchmarks/images.py (BENCHMARKS.md "Images"): the nearest unrelated picture was 82 bits away, shared
-# copies (resized, cropped, framed, JPEG 40) mostly within 64 of one reference crop. PDQ's usual 31 is for
-# near-exact copies; crops need more.
-MATCH_DISTANCE = 64
+# MATCH_DISTANCE, hamming and the scan live in bot/engine/known_images.py: the engine matches without Pillow.
 
 K = TypeVar("K")
 
@@ -133,28 +132,12 @@ def query_hashes(image: "Image.Image") -> list[PerceptualHash]:
     return hashes
 
 
-def hamming(a: str, b: str) -> int:
-    """Bits that differ between two hex hashes of the same length."""
-    if len(a) != len(b):
-        raise ValueError(f"hashes of different lengths: {len(a)} and {len(b)} hex digits")
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 def nearest(query: PerceptualHash | list[PerceptualHash], known: Iterable[tuple[str, K]],
             max_distance: int = MATCH_DISTANCE) -> tuple[K, int] | None:
-    """The closest known (hash hex, key) to any of the query hashes within `max_distance`, as (key, distance);
-    None when nothing is that close or every query hash is too flat to trust. A linear scan: a claim base
-    holds hundreds of images, not millions."""
-    queries = [int(q.hex, 16) for q in (query if isinstance(query, list) else [query]) if q.usable]
-    if not queries:
-        return None
-    best: tuple[K, int] | None = None
-    for hex_, key in known:
-        k = int(hex_, 16)
-        d = min((q ^ k).bit_count() for q in queries)
-        if d <= max_distance and (best is None or d < best[1]):
-            best = (key, d)
-    return best
+    """`known_images.nearest` for computed hashes: those too flat to trust (PDQ quality below MIN_QUALITY)
+    are left out, so a blank picture matches nothing."""
+    queries = [q.hex for q in (query if isinstance(query, list) else [query]) if q.usable]
+    return nearest_hex(queries, known, max_distance)
 
 
 def image_hash_entry(path: str | Path) -> dict[str, object]:
@@ -170,9 +153,3 @@ def image_hash_entry(path: str | Path) -> dict[str, object]:
     entry["description"] = "TODO: what the picture shows, and what is wrong with it"
     entry["source"] = {"outlet": "TODO", "date": "TODO", "headline": "TODO"}
     return entry
-
-
-def known_hashes(entry: dict[str, object]) -> list[str]:
-    """Every hash of one `images:` entry (the whole picture and its crops), for `nearest`."""
-    crops = entry.get("crops") or []
-    return [str(entry["hash"])] + [str(c) for c in crops]  # type: ignore[union-attr]

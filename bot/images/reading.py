@@ -14,7 +14,7 @@ from bot.images.phash import PerceptualHash, query_hashes
 @dataclass(frozen=True)
 class ImageReading:
     text: str  # "" when nothing was read or OCR failed
-    hashes: list[PerceptualHash] = field(default_factory=list)  # for phash.nearest against the known images
+    hashes: list[PerceptualHash] = field(default_factory=list)  # the usable ones' hex go to Engine.check_image
     ocr_confidence: float = 0.0
     ocr_error: ImageError | None = None  # OcrUnavailable or OcrTimeout: the hashes still count
 
