@@ -11,10 +11,11 @@ from typing import Any, AsyncIterator
 import pytest
 from aiohttp import ClientSession
 
+from bot.engine.service import Engine
 from bot.engine.store import build_database
 from bot.state import StateStore
 from tests.fakes.discord_api import BotHarness, Call, FakeDiscord, write_test_knowledge
-from tests.fakes.pictures import PictureEngine, add_channels, headline_screenshot, oversized_png, resized
+from tests.fakes.pictures import add_channels, headline_screenshot, oversized_png, resized
 from tests.fakes.telegram_api import BotUnderTest, FakeTelegram
 from tests.test_images import bomb_png
 from tests.test_telegram_e2e import (ADMIN, GROUP, IRAN_ID, IRAN_TEXT, MEMBER, NO_MATCH_TEXT, USER, admin_says,
@@ -30,11 +31,11 @@ IRAN_CARD = "Iran paid bounties to the Haqqani Network"
 # --- Telegram ------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def tg_picture_engine(tmp_path_factory: pytest.TempPathFactory) -> PictureEngine:
+def tg_picture_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     root = tmp_path_factory.mktemp("tg-pictures")
     write_knowledge(root / "knowledge")
     add_channels(root / "knowledge")
-    return PictureEngine(build_database(root / "knowledge", root / "knowledge.db"))
+    return Engine(build_database(root / "knowledge", root / "knowledge.db"))
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(fake: FakeTelegram, tg_picture_engine: PictureEngine, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
+async def bot(fake: FakeTelegram, tg_picture_engine: Engine, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     state = StateStore(tmp_path / "state.db")
     b = BotUnderTest(fake, make_settings(fake, tmp_path), tg_picture_engine, state)
     await b.start()
@@ -151,14 +152,7 @@ async def test_an_oversized_file_is_refused_before_download(fake: FakeTelegram, 
     assert IRAN_CARD in card["text"]
 
 
-# until imgk is merged: claim files' `images:` come with the knowledge helper's branch (PictureEngine is then
-# the real Engine); delete the skip below with the stand-ins in tests/fakes/pictures.py.
-async def test_a_known_picture_gets_its_claims_card_with_the_picture_named(fake: FakeTelegram, tg_picture_engine: Any,
-                                                                          tmp_path: Path) -> None:
-    from bot.engine.service import Engine
-
-    if PictureEngine is not Engine:
-        pytest.skip("until imgk is merged: claim files cannot list known pictures yet")
+async def test_a_known_picture_gets_its_claims_card_with_the_picture_named(fake: FakeTelegram, tmp_path: Path) -> None:
     import yaml
     from benchmarks.image_set import scene
     from bot.images.phash import image_hash_entry
@@ -195,9 +189,7 @@ def discord_picture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def discord_bot(db: Path, state: Path, **settings: Any) -> BotHarness:
-    h = BotHarness(db, state, settings_options=settings)
-    h.engine = PictureEngine(db)
-    return await h.start()
+    return await BotHarness(db, state, settings_options=settings).start()
 
 
 def posted(fake: FakeDiscord, count: int) -> Any:

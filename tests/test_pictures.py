@@ -21,12 +21,13 @@ from bot.chat.messages import (CardReply, ChatKind, DownloadFailed, ForwardOrigi
 from bot.chat.pictures import PictureReader
 from bot.chat.render_text import render_reply
 from bot.engine.cards import CheckResult, ImageMatch, Source
+from bot.engine.service import Engine
 from bot.engine.store import build_database
 from bot.images.errors import OcrUnavailable
 from bot.moderation import Moderation
 from bot.state import StateStore
 from tests.fakes.discord_api import write_test_knowledge
-from tests.fakes.pictures import PictureEngine, add_channels, headline_screenshot, jpeg
+from tests.fakes.pictures import add_channels, headline_screenshot, jpeg
 from tests.test_images import bomb_png
 
 IRAN = "US intelligence claims Iran paid Taliban to kill American troops"
@@ -71,15 +72,15 @@ class Upload:
 
 
 @pytest.fixture(scope="session")
-def picture_engine(tmp_path_factory: pytest.TempPathFactory) -> PictureEngine:
+def picture_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     root = tmp_path_factory.mktemp("pictures-kb")
     write_test_knowledge(root / "knowledge")
     add_channels(root / "knowledge")
-    return PictureEngine(build_database(root / "knowledge", root / "knowledge.db"))
+    return Engine(build_database(root / "knowledge", root / "knowledge.db"))
 
 
 @pytest.fixture
-def conversation(picture_engine: PictureEngine, tmp_path: Path) -> Conversation:
+def conversation(picture_engine: Engine, tmp_path: Path) -> Conversation:
     c = Conversation(picture_engine, StateStore(tmp_path / "state.db"))
     yield c
     c.state.close()
@@ -207,7 +208,7 @@ async def test_a_forward_from_a_state_media_channel_names_it_with_the_outlet_not
     assert unknown.replies[0].channel == "" and "Forwarded" not in render_reply(unknown.replies[0])
 
 
-def test_the_known_picture_and_the_channel_are_laid_out_once_for_every_renderer(picture_engine: PictureEngine) -> None:
+def test_the_known_picture_and_the_channel_are_laid_out_once_for_every_renderer(picture_engine: Engine) -> None:
     card = picture_engine.card(IRAN_ID)
     rt = picture_engine.outlet_for_url("https://rt.com/")
     image = ImageMatch(IRAN_ID, "A doctored map of troop positions", Source(outlet="Example Checks", date="2020-09-02"),

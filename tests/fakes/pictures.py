@@ -61,31 +61,11 @@ def oversized_png(total: int) -> bytes:
     return head + b"\0" * (total - len(head))
 
 
-# --- until imgk is merged --------------------------------------------------------------------------------
-# Engine.check_image and Engine.outlet_for_channel, and ownership notes' `telegram:` handles, come with the
-# knowledge helper's branch (imgk). Until it is merged these stand-ins let the chat tests run: check_image
-# matches the recognised text only, outlet_for_channel reads CHANNELS. Once merged, PictureEngine is the real
-# Engine and the handle is written into the test knowledge: delete this block and use Engine directly.
-from bot.engine.service import Engine  # noqa: E402
-
-CHANNELS = {"rt_russian": "rt.com"}  # Telegram handle -> outlet domain, as the test knowledge lists it
-
-if hasattr(Engine, "check_image") and hasattr(Engine, "outlet_for_channel"):
-    PictureEngine = Engine
-else:
-    class PictureEngine(Engine):  # type: ignore[no-redef]
-        def check_image(self, text: str, hashes: object, *, limit: int = 5) -> object:
-            return self.check(text, limit=limit)
-
-        def outlet_for_channel(self, handle: str) -> object:
-            domain = CHANNELS.get(handle.strip().lstrip("@").lower())
-            return self.outlet_for_url(f"https://{domain}/") if domain else None
+CHANNELS = {"rt_russian": "rt.com"}  # Telegram handle -> outlet domain, for the test knowledge
 
 
 def add_channels(knowledge: Path) -> None:
-    """Write CHANNELS into the test knowledge's ownership notes, in the format imgk reads (with a citation)."""
-    if PictureEngine is not Engine:
-        return  # the field is not known before the merge: the stand-in reads CHANNELS
+    """Write CHANNELS into the test knowledge's ownership notes as `telegram:` handles, each with a citation."""
     import yaml
 
     path = knowledge / "outlets" / "ownership.yaml"
