@@ -29,6 +29,8 @@ def _default_var_dir() -> Path:
 
 DEFAULT_KNOWLEDGE_DIR = _SOURCE_KNOWLEDGE if _SOURCE_KNOWLEDGE.is_dir() else _INSTALLED_KNOWLEDGE
 DEFAULT_VAR_DIR = _default_var_dir()
+# Where Discord serves message attachments; pictures are fetched from nowhere else (tests add their fake's host).
+DISCORD_ATTACHMENT_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -148,6 +150,7 @@ class Settings:
     discord_sharded: bool = False
     discord_shard_ids: tuple[int, ...] | None = None  # this process's shards of discord_shard_count (a fleet)
     discord_shard_count: int | None = None
+    discord_attachment_hosts: tuple[str, ...] = DISCORD_ATTACHMENT_HOSTS
     allow_private_fetch: bool = False  # tests only: lets the fetcher reach loopback
     knowledge_feeds: tuple[str, ...] = ()  # ClaimReview DataFeed URLs for `knowledge sync`
     feed_max_bytes: int = 20_000_000  # a feed over this is refused (the previous good copy stays)

@@ -42,12 +42,26 @@ def pg_server_url() -> str:
 
         psycopg.connect(url, connect_timeout=5).close()
     except Exception as exc:  # ImportError too: psycopg comes with the package's dependencies
-        message = (f"PostgreSQL test server not reachable at {url}: {exc!s}".strip()
-                   + " -- start it with `bash tests/services.sh` (or set CLAIM_CONTEXT_TEST_PG)")
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing(f"PostgreSQL test server not reachable at {url}: {exc!s}".strip()
+                + " -- start it with `bash tests/services.sh` (or set CLAIM_CONTEXT_TEST_PG)")
     return url
+
+
+def missing(message: str) -> None:
+    """Something a test needs is not installed or not running: a failure in CI (CI is set), a skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def ocr() -> None:
+    """Tesseract with its English pack, for tests that read the text in pictures (see `missing`)."""
+    from bot.images.ocr import ocr_available
+
+    if not ocr_available("eng"):
+        missing("OCR not installed: pip install '.[images]' and apt-get install tesseract-ocr tesseract-ocr-eng "
+                "tesseract-ocr-rus")
 
 
 @pytest.fixture

@@ -194,10 +194,9 @@ def test_image_hash_cli_prints_a_pasteable_entry(tmp_path: Path, capsys: pytest.
 
 
 # -- OCR -----------------------------------------------------------------------------------------------------
-from bot.images.ocr import available_languages, ocr_available, recognise  # noqa: E402
+from bot.images.ocr import available_languages, recognise  # noqa: E402
 
-needs_ocr = pytest.mark.skipif(not ocr_available("eng"), reason="OCR not installed: pip install '.[images]' and "
-                               "apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus")
+needs_ocr = pytest.mark.usefixtures("ocr")  # conftest.py: a skip without Tesseract, a failure in CI
 
 
 def headline_image(text: str, *, dark: bool = False) -> "Image.Image":

@@ -13,14 +13,16 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.chat import checking, texts
+from bot.chat import checking, pictures, texts
 from bot.chat.commands import parse_moderation
 from bot.chat.i18n import for_locale, language_of
-from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsReply, HelpReply, Incoming,
-                               LogChatProbe, MuteReply, Notice, ReceiptKind, Receipt, Refusal, RefusalKind,
-                               Responder, SettingsReply, SourcesReply, RelatedReply)
-from bot.engine.cards import Card, CheckResult
+from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsReply, DownloadFailed, ForwardOrigin,
+                               HelpReply, Incoming, LogChatProbe, MuteReply, Notice, ReceiptKind, Receipt, Refusal,
+                               RefusalKind, Responder, SettingsReply, SourcesReply, RelatedReply)
+from bot.chat.pictures import ChatBusy, PictureCheck, PictureReader
+from bot.engine.cards import Card, CheckResult, OutletNote
 from bot.engine.service import Engine
+from bot.images.errors import ImageError
 from bot.moderation import Moderation, SettingError
 from bot.state import StateStore
 
@@ -33,9 +35,11 @@ EXCERPT_CHARS = 300  # of a flagged message, in a moderators' notice
 
 
 class Conversation:
-    def __init__(self, engine: Engine, state: StateStore, resolver: "LinkResolver | None" = None) -> None:
+    def __init__(self, engine: Engine, state: StateStore, resolver: "LinkResolver | None" = None,
+                 pictures: PictureReader | None = None) -> None:
         self.engine, self.state, self.resolver = engine, state, resolver
         self.moderation = Moderation(state)
+        self.pictures = pictures or PictureReader()
 
     # -- engine calls (off the event loop) -------------------------------------------------------------
     async def check(self, msg: Incoming) -> CheckResult:
@@ -49,6 +53,28 @@ class Conversation:
             result.card = await asyncio.to_thread(self.engine.card, card.claim_id, confidence=card.confidence,
                                                   decision=card.decision, outlet=card.outlet, lang=lang) or card
         return result
+
+    async def check_picture(self, msg: Incoming) -> PictureCheck:
+        """The engine's answer for the message's first picture (bot/chat/pictures.py), in the asker's language,
+        holding the chat's one picture slot. Raises ChatBusy (another picture from the chat is being read) or
+        what stopped the picture being read at all (TooLarge, Undecodable, DownloadFailed, ImageError)."""
+        with self.pictures.one_per_chat((msg.platform, msg.chat_id)):
+            found = await self.pictures.check(self.engine, msg)
+        await self._in_language(found.result, language_of(msg.locale))
+        return found
+
+    async def _card_reply(self, msg: Incoming, result: CheckResult, checked_text: str,
+                          notice: Notice | None = None) -> CardReply:
+        """The answer, naming the channel a forwarded message came from when its outlet has a note."""
+        origin = msg.forwarded_from
+        note = await self._channel_outlet(origin)
+        return CardReply(result, checked_text=checked_text, notice=notice, forwarded_from=origin if note else None,
+                         channel_outlet=note)
+
+    async def _channel_outlet(self, origin: ForwardOrigin | None) -> OutletNote | None:
+        if origin is None or not origin.username:
+            return None
+        return await asyncio.to_thread(self.engine.outlet_for_channel, origin.username)
 
     async def card(self, claim_id: str, lang: str = "en") -> Card | None:
         return await asyncio.to_thread(self.engine.card, claim_id.strip(), lang=lang) if claim_id.strip() else None
@@ -76,10 +102,30 @@ class Conversation:
         await _asked(out, self._answer(msg, out))
 
     async def _answer(self, msg: Incoming, out: Responder) -> None:
+        if msg.images:
+            await self._answer_picture(msg, out)
+            return
         if not msg.text.strip() and not msg.links:
             await out.reply(HelpReply("check"))
             return
-        await out.reply(CardReply(await self.check(msg), checked_text=msg.text))
+        await out.reply(await self._card_reply(msg, await self.check(msg), msg.text))
+
+    async def _answer_picture(self, msg: Incoming, out: Responder) -> None:
+        """A picture someone asked about (a private message, /check, a mention, Discord's message menu): a card,
+        or one clear sentence on why not, also when the chat's previous picture is still being read (asked,
+        never silent; a picture nobody asked about in a group is skipped silently: see _moderate)."""
+        t = for_locale(msg.locale)
+        try:
+            found = await self.check_picture(msg)
+        except ChatBusy:
+            await out.reply(Refusal(RefusalKind.IMAGE_BUSY))
+            return
+        except (ImageError, DownloadFailed) as exc:
+            log.info("picture in %s/%s not read: %s", msg.chat_id, msg.message_id, exc)
+            await out.reply(pictures.refusal(exc, self.pictures, t))
+            return
+        problem = pictures.unanswered(found)
+        await out.reply(problem or await self._card_reply(msg, found.result, found.text))
 
     async def sources(self, msg: Incoming, out: Responder, arg: str, *, exact: bool = False) -> None:
         """Every source of a claim named by id, or (not `exact`) of the best match for the text."""
@@ -113,21 +159,29 @@ class Conversation:
             log.exception("moderation of %s/%s failed", msg.chat_id, msg.message_id)
 
     async def _moderate(self, msg: Incoming, out: Responder) -> None:
-        if not msg.text.strip() and not msg.links:
+        if not msg.text.strip() and not msg.links and not msg.images:
             return
         settings = await asyncio.to_thread(self.moderation.settings, msg.platform, msg.chat_id)
         if not settings.enabled:
             return  # the common path: one indexed read, no engine work
-        result = await self.check(msg)
-        decision = await asyncio.to_thread(self.moderation.decide, msg.platform, msg.chat_id, msg.message_id, msg.text,
+        if msg.images:
+            try:
+                found = await self.check_picture(msg)
+            except (ChatBusy, ImageError, DownloadFailed) as exc:  # a group never hears about a picture we skip
+                log.info("picture in %s/%s skipped: %s", msg.chat_id, msg.message_id, exc or type(exc).__name__)
+                return
+            result, checked = found.result, found.text
+        else:
+            result, checked = await self.check(msg), msg.text
+        decision = await asyncio.to_thread(self.moderation.decide, msg.platform, msg.chat_id, msg.message_id, checked,
                                            result, message_link=msg.message_link, edited=msg.edited)
         log.debug("moderation %s/%s: %s (%s)", msg.chat_id, msg.message_id, decision.action, decision.reason)
         if decision.action == "reply":
-            await out.reply(CardReply(result, checked_text=msg.text))
+            await out.reply(await self._card_reply(msg, result, checked))
         elif decision.action == "notify" and settings.log_chat_id:
-            excerpt = msg.text if len(msg.text) <= EXCERPT_CHARS else msg.text[:EXCERPT_CHARS] + "\u2026"
+            excerpt = checked if len(checked) <= EXCERPT_CHARS else checked[:EXCERPT_CHARS] + "\u2026"
             notice = Notice(msg.chat_title or msg.chat_id, msg.message_link, msg.message_id, excerpt, msg.author)
-            if not await out.post(settings.log_chat_id, CardReply(result, checked_text=msg.text, notice=notice)):
+            if not await out.post(settings.log_chat_id, await self._card_reply(msg, result, checked, notice)):
                 log.warning("log chat %s of %s is not reachable", settings.log_chat_id, msg.chat_id)
 
     # -- moderation commands (admins) ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.chat.i18n import EN, N_, Translator
-from bot.engine.cards import Card, CheckResult, FactCheck, OutletNote, RelatedClaim, Source
+from bot.engine.cards import Card, CheckResult, FactCheck, ImageMatch, OutletNote, RelatedClaim, Source
 from bot.engine.urlcheck import valid_http_url
 
 STATUS_LABELS: dict[str, str] = {
@@ -169,9 +169,26 @@ def shown_in_english(card: Card, t: Translator) -> bool:
     return t.lang != card.lang
 
 
-def card_sections(card: Card, outlet: OutletNote | None = None, *, full_urls: bool = False,
-                  t: Translator = EN) -> list[Section]:
-    """The card, in order. `outlet`: the note for the checked link when the card itself has none."""
+def image_section(m: ImageMatch, t: Translator = EN) -> Section:
+    """A received picture that a claim file lists: what it shows, and who showed what is wrong with it."""
+    line: Line = (Span(t("This picture is known:") + " ", bold=True), Span(m.description))
+    if m.source is not None:
+        line += (Span(" \u2014 "), *source_line(m.source, t=t))
+    return Section("image", t("Known picture"), (line,))
+
+
+def forward_section(channel: str, note: OutletNote, t: Translator = EN) -> Section:
+    """The channel a message was forwarded from, named, with the note on the outlet behind it."""
+    head: Line = (Span(t("Forwarded from {channel}", channel=channel), bold=True),)
+    return Section("forwarded", t("About the channel"), (head, *outlet_lines(note, t)))
+
+
+def card_sections(card: Card, outlet: OutletNote | None = None, *, full_urls: bool = False, t: Translator = EN,
+                  image: ImageMatch | None = None, forwarded_from: str = "",
+                  channel_outlet: OutletNote | None = None) -> list[Section]:
+    """The card, in order. `outlet`: the note for the checked link when the card itself has none; `image`: the
+    known picture the card was found from; `forwarded_from`, `channel_outlet`: the channel a forwarded message
+    came from and its outlet's note (shown once, in the channel's section)."""
     header: list[Line] = [
         (Span(t("Claim:") + " ", bold=True), Span(card.statement)),
         (Span(t("Status:") + " ", bold=True), Span(status_label(card.status, t), bold=True),
@@ -182,6 +199,10 @@ def card_sections(card: Card, outlet: OutletNote | None = None, *, full_urls: bo
     if card.decision == "related":
         header.append((Span(t(RELATED_NOTE), italic=True),))
     out = [Section("claim", "", tuple(header))]
+    if image is not None:
+        out.append(image_section(image, t))
+    if channel_outlet is not None and forwarded_from:
+        out.append(forward_section(forwarded_from, channel_outlet, t))
     first: list[Line] = []
     if card.first_report:
         first.append(source_line(card.first_report, full_url=full_urls, t=t))
@@ -197,18 +218,31 @@ def card_sections(card: Card, outlet: OutletNote | None = None, *, full_urls: bo
              ("related", t("Related claims"), [related_line(r, t) for r in card.related]))
     out += [Section(key, title, tuple(lines), bullets=True) for key, title, lines in lists if lines]
     note = card.outlet or outlet
-    if note:
+    if note and not (forwarded_from and note == channel_outlet):
         out.append(Section("outlet", t("About the outlet"), tuple(outlet_lines(note, t))))
     out.append(Section("footer", "", ((Span(footer(card, t), italic=True),),)))
     return out
 
 
-def no_match_sections(result: CheckResult, t: Translator = EN) -> list[Section]:
+def no_match_sections(result: CheckResult, t: Translator = EN, *, forwarded_from: str = "",
+                      channel_outlet: OutletNote | None = None) -> list[Section]:
     out = [Section("claim", "", ((Span(t(NO_MATCH), bold=True),),))]
-    if result.outlet:
+    if channel_outlet is not None and forwarded_from:
+        out.append(forward_section(forwarded_from, channel_outlet, t))
+    if result.outlet and not (forwarded_from and result.outlet == channel_outlet):
         out.append(Section("outlet", t("About the outlet"), tuple(outlet_lines(result.outlet, t))))
     out.append(Section("hint", "", ((Span(t(NOT_FOUND_HINT)),),)))
     return out
+
+
+def result_sections(result: CheckResult, t: Translator = EN, *, forwarded_from: str = "",
+                    channel_outlet: OutletNote | None = None) -> list[Section]:
+    """A whole answer: the card (with the link's outlet note and the known picture), or 'no known claim' with
+    the notes; with the forwarded message's channel when its outlet has a note."""
+    if result.card is not None:
+        return card_sections(result.card, result.outlet, t=t, image=result.image, forwarded_from=forwarded_from,
+                             channel_outlet=channel_outlet)
+    return no_match_sections(result, t, forwarded_from=forwarded_from, channel_outlet=channel_outlet)
 
 
 def sources_sections(card: Card, t: Translator = EN) -> list[Section]:

@@ -5,17 +5,55 @@ Adapters build an `Incoming` from a platform event and render each reply; nothin
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
 from bot.chat.layout import scrub
-from bot.engine.cards import Card, CheckResult
+from bot.engine.cards import Card, CheckResult, OutletNote
 
 
 class ChatKind(Enum):
     PRIVATE = "private"  # a one-to-one chat with the bot (or the console)
     GROUP = "group"  # a group, supergroup, server channel
+
+
+class DownloadFailed(Exception):
+    """An image's bytes could not be fetched from the platform (network, refused host, the file is gone)."""
+
+
+@dataclass(frozen=True)
+class IncomingImage:
+    """A picture attached to a message, not yet downloaded. `size`: the bytes the platform declares (0 when
+    it does not say), checked against the cap before anything is fetched. `fetch(max_bytes)`: the bytes,
+    downloaded by the adapter, which stops past `max_bytes` (raising bot.images.TooLarge) and raises
+    DownloadFailed when the platform cannot serve it."""
+
+    fetch: Callable[[int], Awaitable[bytes]] = field(compare=False, repr=False)
+    size: int = 0
+    mime: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ForwardOrigin:
+    """Where a forwarded message first appeared: a channel (Telegram), by its public username when it has one."""
+
+    username: str = ""  # without the @
+    title: str = ""
+    platform_id: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "username", scrub(self.username).lstrip("@"))
+        object.__setattr__(self, "title", scrub(self.title))
+
+    @property
+    def name(self) -> str:
+        """"@rt_russian (RT на русском)", "@rt_russian" or the title alone (a private channel)."""
+        if self.username and self.title:
+            return f"@{self.username} ({self.title})"
+        return f"@{self.username}" if self.username else self.title
 
 
 @dataclass(frozen=True)
@@ -35,6 +73,8 @@ class Incoming:
     chat_title: str = ""
     author: str = ""
     locale: str = ""
+    images: tuple[IncomingImage, ...] = ()  # pictures attached (the first is read; see bot/chat/pictures.py)
+    forwarded_from: ForwardOrigin | None = None
 
     def __post_init__(self) -> None:
         for name in ("text", "chat_title", "author"):  # user text is made encodable once, at the boundary
@@ -85,6 +125,13 @@ class RefusalKind(Enum):
     EXPIRED = "expired"  # a button whose reference has expired
     GONE = "gone"  # the claim left the knowledge base
     ERROR = "error"  # something failed on our side; nothing was lost
+    IMAGE_BUSY = "image-busy"  # another picture from this chat is still being read
+    IMAGE_TOO_LARGE = "image-too-large"  # detail: the limit, in the user's words
+    IMAGE_UNREADABLE = "image-unreadable"  # not a JPEG/PNG/WebP/GIF, or a broken file
+    IMAGE_DOWNLOAD = "image-download"  # the platform did not give us the file
+    NO_OCR = "no-ocr"  # no text recognition on this bot, and the picture is not a known one
+    IMAGE_NO_TEXT = "image-no-text"  # no text in the picture, and it is not a known one
+    OCR_TIMEOUT = "ocr-timeout"
 
 
 class ReceiptKind(Enum):
@@ -113,6 +160,13 @@ class CardReply:
     result: CheckResult
     checked_text: str = ""
     notice: Notice | None = None
+    forwarded_from: ForwardOrigin | None = None  # named in the answer when `channel_outlet` is known
+    channel_outlet: OutletNote | None = None  # the outlet behind the channel a message was forwarded from
+
+    @property
+    def channel(self) -> str:
+        """The forwarded message's channel as the answer names it; "" when its outlet has no note."""
+        return self.forwarded_from.name if self.forwarded_from is not None and self.channel_outlet is not None else ""
 
     @property
     def actions(self) -> tuple[Action, ...]:

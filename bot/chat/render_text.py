@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from bot.chat import texts
 from bot.chat.i18n import EN, N_, Translator
-from bot.chat.layout import (Line, Section, Span, about_sections, card_sections, flag_lines, no_match_sections,
-                             related_sections, settings_rows, sources_sections)
+from bot.chat.layout import (Line, Section, Span, about_sections, flag_lines, related_sections, result_sections,
+                             settings_rows, sources_sections)
 from bot.chat.messages import (AboutReply, CardReply, FlagsReply, HelpReply, LogChatProbe, MuteReply, Receipt,
                                Refusal, RelatedReply, Reply, SettingsReply, SourcesReply)
-from bot.engine.cards import CheckResult
+from bot.engine.cards import CheckResult, OutletNote
 
 
 def _span(s: Span, header: bool) -> str:
@@ -40,11 +40,10 @@ def render_sections(sections: Sequence[Section]) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def render_result(result: CheckResult, t: Translator = EN) -> str:
+def render_result(result: CheckResult, t: Translator = EN, *, forwarded_from: str = "",
+                  channel_outlet: OutletNote | None = None) -> str:
     """A whole answer: the card (with the link's outlet note), or 'no known claim' with the note."""
-    if result.card is not None:
-        return render_sections(card_sections(result.card, result.outlet, t=t))
-    return render_sections(no_match_sections(result, t))
+    return render_sections(result_sections(result, t, forwarded_from=forwarded_from, channel_outlet=channel_outlet))
 
 
 CONSOLE_INTRO = N_("claim-context console. Paste a headline, a message or a link and get what is known about it.")
@@ -63,7 +62,7 @@ CONSOLE_HELP = console_help()
 def render_reply(reply: Reply, t: Translator = EN) -> str:
     """Any reply as plain text (the console's whole renderer), in the translator's language."""
     if isinstance(reply, CardReply):
-        return render_result(reply.result, t)
+        return render_result(reply.result, t, forwarded_from=reply.channel, channel_outlet=reply.channel_outlet)
     if isinstance(reply, SourcesReply):
         return render_sections(sources_sections(reply.card, t))
     if isinstance(reply, RelatedReply):

@@ -21,6 +21,15 @@ REFUSALS: dict[RefusalKind, str] = {
     RefusalKind.EXPIRED: N_("This button has expired; send the message again."),
     RefusalKind.GONE: N_("That claim is no longer in the knowledge base."),
     RefusalKind.ERROR: N_("Sorry, something went wrong while checking this. Nothing was lost; please try again in a moment."),
+    RefusalKind.IMAGE_BUSY: N_("I am still reading the previous picture from this chat; send this one again in a moment."),
+    RefusalKind.IMAGE_TOO_LARGE: N_("This picture is too large for me to read ({detail})."),
+    RefusalKind.IMAGE_UNREADABLE: N_("I cannot open this picture: send a JPEG, PNG, WebP or GIF image."),
+    RefusalKind.IMAGE_DOWNLOAD: N_("I could not download this picture; please send it again."),
+    RefusalKind.NO_OCR: N_("I can't read text in images on this bot (OCR is not installed), and this picture "
+                           "is not one I know. Send the text of the headline instead."),
+    RefusalKind.OCR_TIMEOUT: N_("Reading the text in this picture took too long. Send the text of the headline "
+                                "instead, or a smaller screenshot."),
+    RefusalKind.IMAGE_NO_TEXT: N_("I found no text in this picture, and it is not one I know."),
 }
 
 RECEIPTS: dict[ReceiptKind, str] = {

@@ -347,12 +347,15 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.call_hooks: list[Callable[[Call], None]] = []  # see every recorded call as it happens (benchmarks)
+        self.attachment_files: dict[str, tuple[bytes, str]] = {}  # CDN path -> (content, content type)
+        self.attachment_downloads: list[str] = []  # CDN paths fetched, in order
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> "FakeDiscord":
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_get("/attachments/{tail:.*}", self._attachment)  # the CDN (cdn.discordapp.com) on this port
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -561,14 +564,36 @@ class FakeDiscord:
             await self._send(conn, {"op": 7, "d": None, "s": None, "t": None})
 
     # ---- events tests queue ------------------------------------------------------------------------
+    def attachment(self, data: bytes, filename: str, content_type: str, *, channel_id: int | None = None,
+                   width: int | None = None, height: int | None = None) -> dict:
+        """An uploaded file as Discord's attachment object, its bytes served at `url` like the CDN serves them."""
+        aid = self.new_id()
+        path = f"{channel_id or self.channel_id}/{aid}/{filename}"
+        self.attachment_files[path] = (data, content_type)
+        url = f"http://127.0.0.1:{self.port}/attachments/{path}"
+        a = {"id": str(aid), "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+             "content_type": content_type}
+        if width and height:
+            a.update(width=width, height=height)
+        return a
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        path = request.match_info["tail"]
+        if path not in self.attachment_files:
+            return web.Response(status=404)
+        self.attachment_downloads.append(path)
+        data, ctype = self.attachment_files[path]
+        return web.Response(body=data, content_type=ctype)
+
     def message(self, content: str, *, author: dict | None = None, channel_id: int | None = None,
-                guild: bool = True, mentions: list[dict] | None = None) -> dict:
+                guild: bool = True, mentions: list[dict] | None = None, attachments: list[dict] | None = None) -> dict:
         author = author or self.member
         mid = self.new_id()
         everyone = "@everyone" in content or "@here" in content
         msg = {"id": str(mid), "channel_id": str(channel_id or self.channel_id), "author": author,
                "content": content, "timestamp": _iso(), "edited_timestamp": None, "tts": False,
-               "mention_everyone": everyone, "mentions": mentions or [], "mention_roles": [], "attachments": [],
+               "mention_everyone": everyone, "mentions": mentions or [], "mention_roles": [],
+               "attachments": attachments or [],
                "embeds": [], "pinned": False, "type": 0, "flags": 0, "components": []}
         if guild:
             msg["guild_id"] = str(self.guild_id)
@@ -1000,8 +1025,9 @@ class BotHarness:
 
     def __init__(self, db_path: Any, state_path: Any, *, guild_id: bool = False, sharded: bool = False,
                  resolver: Any = None, fake: FakeDiscord | None = None, client_options: dict | None = None,
-                 **fake_options: Any) -> None:
+                 settings_options: dict | None = None, **fake_options: Any) -> None:
         self.client_options = client_options or {}
+        self.settings_options = settings_options or {}  # e.g. discord_attachment_hosts: the fake's CDN is 127.0.0.1
         self.db_path, self.state_path = db_path, state_path
         self._owns_fake = fake is None
         self.fake = fake or FakeDiscord(shards=2 if sharded else 1, **fake_options)
@@ -1017,7 +1043,7 @@ class BotHarness:
         return Settings(db_path=self.db_path, state_path=self.state_path, discord_token=self.fake.token,
                         discord_api_base_url=self.fake.api_base, discord_gateway_url=self.fake.gateway_url,
                         discord_guild_id=self.fake.guild_id if self.guild_scoped else None,
-                        discord_sharded=self.sharded, allow_private_fetch=True)
+                        discord_sharded=self.sharded, allow_private_fetch=True, **self.settings_options)
 
     async def start(self, *, timeout: float = 15.0) -> "BotHarness":
         from bot.adapters.discord import client as discord_bot

@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
+GET_FILE_MAX = 20 * 1024 * 1024  # "bots can download files of up to 20MB in size" (Bot API, getFile)
 MAX_CALLBACK_DATA = 64
 MAX_INLINE_RESULTS = 50
 
@@ -201,6 +203,10 @@ class FakeTelegram:
         self._closing = False
         self.port = 0
         self.listeners: list[Callable[[Call], None]] = []
+        self.files: dict[str, bytes] = {}  # file_id -> content (photos and documents users sent)
+        self._file_paths: dict[str, str] = {}  # file_path (as getFile gives it) -> file_id
+        self.downloads: list[str] = []  # file_paths the bot downloaded, in order
+        self._file_ids = itertools.count(1)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -293,22 +299,50 @@ class FakeTelegram:
             ents.append({"type": "mention", "offset": off, "length": ln})
         return sorted(ents, key=lambda e: e["offset"])
 
+    def add_file(self, data: bytes) -> dict[str, Any]:
+        """Store a file a user uploaded; returns the file_id/file_unique_id/file_size every file object carries."""
+        n = next(self._file_ids)
+        file_id = f"AgAC-fake-file-{n}"
+        self.files[file_id] = data
+        return {"file_id": file_id, "file_unique_id": f"uniq{n}", "file_size": len(data)}
+
+    def photo_sizes(self, *sizes: tuple[bytes, int, int]) -> list[dict[str, Any]]:
+        """A photo as Telegram delivers it: one PhotoSize per size it made, smallest first ((data, width, height))."""
+        return [dict(self.add_file(data), width=w, height=h) for data, w, h in sorted(sizes, key=lambda s: s[1] * s[2])]
+
+    def document(self, data: bytes, mime_type: str, file_name: str = "file") -> dict[str, Any]:
+        return dict(self.add_file(data), mime_type=mime_type, file_name=file_name)
+
     def message(self, chat_id: int, user_id: int, text: str, *, entities: list[dict[str, Any]] | None = None,
                 reply_to: dict[str, Any] | None = None, from_user: dict[str, Any] | None = None,
                 via_bot: bool = False, sender_chat: dict[str, Any] | None = None, chat_title: str = "",
-                queue: bool = True) -> dict[str, Any]:
-        """Queue a message update; returns the message dict (as Telegram would deliver it)."""
+                queue: bool = True, photo: list[dict[str, Any]] | None = None, document: dict[str, Any] | None = None,
+                forward_from_chat: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Queue a message update; returns the message dict (as Telegram would deliver it). With `photo` (see
+        photo_sizes) or `document`, `text` is the caption; `forward_from_chat`: the channel (a chat dict of
+        type channel) it was forwarded from, as Bot API 7's forward_origin."""
         chat = self.chat(chat_id, title=chat_title)
+        media = photo is not None or document is not None
+        if media and len(text) > MAX_CAPTION:
+            raise ValueError(f"a caption is at most {MAX_CAPTION} characters")
         msg: dict[str, Any] = {
             "message_id": self._next_message_id(chat_id),
             "from": from_user or self.user(user_id),
             "chat": chat,
             "date": int(time.time()),
-            "text": text,
         }
+        if photo is not None:
+            msg["photo"] = photo
+        if document is not None:
+            msg["document"] = document
+        if not media or text:
+            msg["caption" if media else "text"] = text
         ents = self.auto_entities(text) if entities is None else entities
         if ents:
-            msg["entities"] = ents
+            msg["caption_entities" if media else "entities"] = ents
+        if forward_from_chat is not None:
+            msg["forward_origin"] = {"type": "channel", "chat": forward_from_chat, "date": int(time.time()) - 60,
+                                     "message_id": 4242}
         if reply_to is not None:
             msg["reply_to_message"] = reply_to
         if via_bot:
@@ -370,7 +404,7 @@ class FakeTelegram:
         msg = update.get("message") or update.get("edited_message")
         if not msg or msg["chat"]["type"] == "private":
             return True
-        text = msg.get("text", "")
+        text = msg.get("text") or msg.get("caption", "")
         if any(e["type"] == "bot_command" and e["offset"] == 0 for e in msg.get("entities", [])):
             return True
         reply = msg.get("reply_to_message")
@@ -451,7 +485,15 @@ class FakeTelegram:
         return params
 
     async def _file(self, request: web.Request) -> web.Response:
-        return web.Response(status=404)
+        """The file download path getFile points to: /file/bot<token>/<file_path>."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        file_id = self._file_paths.get(path)
+        if file_id is None:
+            return web.Response(status=404)
+        self.downloads.append(path)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
@@ -563,6 +605,17 @@ class FakeTelegram:
         return cid
 
     # --- methods -------------------------------------------------------------------------------
+
+    def m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        data = self.files[file_id]
+        if len(data) > GET_FILE_MAX:
+            raise ApiError(400, "Bad Request: file is too big")
+        path = f"files/{file_id}.bin"
+        self._file_paths[path] = file_id
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(data), "file_path": path}
 
     def m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return dict(self.bot_user(), can_join_groups=True, can_read_all_group_messages=not self.privacy_mode,

@@ -8,12 +8,14 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
 from bot.adapters.discord import render
+from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.buttons import CardButton
 from bot.adapters.discord.commands import CommandTranslator, ModerationGroup, public_commands
 from bot.adapters.discord.endpoints import apply_endpoints, pin_bot_gateway
@@ -21,7 +23,7 @@ from bot.adapters.discord.responder import (NO_MENTIONS, InteractionResponder, M
                                             message_translator)
 from bot.chat import texts
 from bot.chat.conversation import Conversation, with_text
-from bot.chat.messages import Action, ActionKind, ChatKind, Incoming, Refusal, RefusalKind
+from bot.chat.messages import Action, ActionKind, ChatKind, Incoming, IncomingImage, Refusal, RefusalKind
 from bot.config import Settings
 from bot.engine.urls import find_urls
 from bot.state import StateStore
@@ -51,12 +53,12 @@ def from_interaction(interaction: discord.Interaction, text: str = "") -> Incomi
                     locale=interaction_translator(interaction).lang)
 
 
-def from_message(message: discord.Message, *, edited: bool = False) -> Incoming:
+def from_message(message: discord.Message, *, edited: bool = False, images: tuple[IncomingImage, ...] = ()) -> Incoming:
     return Incoming(platform=PLATFORM, chat_id=str(message.guild.id if message.guild else message.channel.id),
                     chat_kind=ChatKind.GROUP if message.guild else ChatKind.PRIVATE, message_id=str(message.id),
                     user_id=str(message.author.id), text=message.content or "", edited=edited,
                     message_link=message.jump_url, chat_title=f"<#{message.channel.id}>",
-                    author=message.author.display_name, locale=message_translator(message).lang)
+                    author=message.author.display_name, locale=message_translator(message).lang, images=images)
 
 
 class ClaimContextMixin:
@@ -65,9 +67,11 @@ class ClaimContextMixin:
     conversation: Conversation
     settings: Settings
     tree: app_commands.CommandTree
+    attachments: AttachmentFetcher
 
     def _setup(self, settings: Settings, conversation: Conversation) -> None:
         self.settings, self.conversation = settings, conversation
+        self.attachments = AttachmentFetcher(settings)
         self.tree = app_commands.CommandTree(self)  # type: ignore[arg-type]
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         for command in [*public_commands(), ModerationGroup()]:
@@ -86,16 +90,17 @@ class ClaimContextMixin:
         log.info("synced %d application commands (%s)", len(synced), f"guild {guild_id}" if guild_id else "global")
 
     # -- interactions --------------------------------------------------------------------------------------
-    async def answer_check(self, interaction: discord.Interaction, text: str) -> None:
-        """Answered within Discord's 3 s: directly when local, deferred when a link is fetched."""
-        deferred = self.conversation.resolver is not None and bool(find_urls(text))
+    async def answer_check(self, interaction: discord.Interaction, text: str,
+                           images: tuple[IncomingImage, ...] = ()) -> None:
+        """Answered within Discord's 3 s: directly when local, deferred when a link is fetched or a picture read."""
+        deferred = bool(images) or (self.conversation.resolver is not None and bool(find_urls(text)))
         if deferred:
             await interaction.response.defer(thinking=True)
         out = InteractionResponder(interaction, deferred=deferred)
-        if not text.strip():
+        if not text.strip() and not images:
             await out.reply(Refusal(RefusalKind.NO_TEXT))
             return
-        await self.conversation.answer(from_interaction(interaction, text), out)
+        await self.conversation.answer(replace(from_interaction(interaction, text), images=images), out)
 
     async def answer_sources(self, interaction: discord.Interaction, claim: str) -> None:
         await self.conversation.sources(from_interaction(interaction), InteractionResponder(interaction), claim, exact=True)
@@ -134,8 +139,9 @@ class ClaimContextMixin:
     async def _handle_message(self, message: discord.Message, *, edited: bool) -> None:
         if message.author.bot or message.webhook_id is not None or message.author == self.user:  # type: ignore[attr-defined]
             return
-        msg, out = from_message(message, edited=edited), MessageResponder(self, message)  # type: ignore[arg-type]
-        if not msg.text.strip():
+        msg = from_message(message, edited=edited, images=self.attachments.images(message))
+        out = MessageResponder(self, message)  # type: ignore[arg-type]
+        if not msg.text.strip() and not msg.images:
             return
         if not msg.in_group:
             if not edited:
@@ -144,10 +150,14 @@ class ClaimContextMixin:
         me = self.user  # type: ignore[attr-defined]
         if me is not None and me.mentioned_in(message) and not message.mention_everyone and not edited:
             text = re.sub(rf"<@!?{me.id}>", " ", msg.text).strip()
-            if text:
+            if text or msg.images:
                 await self.conversation.answer(with_text(msg, text), out)
             return
         await self.conversation.moderate(msg, out)
+
+    async def close(self) -> None:
+        await super().close()  # type: ignore[misc]
+        await self.attachments.aclose()
 
     async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         log.error("command %s failed: %r", interaction.command and interaction.command.qualified_name, error, exc_info=error)

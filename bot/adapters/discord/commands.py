@@ -50,9 +50,10 @@ async def flags(interaction: discord.Interaction) -> None:
 
 
 async def check_message(interaction: discord.Interaction, message: discord.Message) -> None:
-    # The interaction's resolved message carries its content: no message-content intent needed.
+    # The interaction's resolved message carries its content and attachments: no message-content intent needed.
     text = message.content or " ".join(filter(None, (e.title or e.description for e in message.embeds)))
-    await _client(interaction).answer_check(interaction, text)
+    client = _client(interaction)
+    await client.answer_check(interaction, text, client.attachments.images(message))
 
 
 def public_commands() -> list[Any]:

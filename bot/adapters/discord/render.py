@@ -20,10 +20,10 @@ import discord
 from bot.chat import texts
 from bot.chat.i18n import EN, LANGUAGES, N_, Translator, translator
 from bot.chat.layout import (LOG_CHANNEL, NO_MATCH, NO_SOURCES, NOT_FOUND_HINT, RELATED_NOTE, SHOWN_IN_ENGLISH, Line,
-                             Section, Span, about_sections, card_sections, flag_lines, footer, outlet_lines,
+                             Section, Span, about_sections, card_sections, flag_lines, footer, no_match_sections,
                              related_sections, settings_rows, shown_in_english, sources_sections, status_label)
 from bot.chat.messages import Notice
-from bot.engine.cards import Card, CheckResult, OutletNote
+from bot.engine.cards import Card, CheckResult, ImageMatch, OutletNote
 from bot.engine.knowledge import CLAIM_ID
 
 TITLE_MAX = 256
@@ -287,7 +287,9 @@ def _footer(card: Card, t: Translator) -> str:
     return f"{FSI}{head}{PDI}id: {FSI}{card.claim_id}{PDI}"
 
 
-def card_embed(card: Card, *, checked_text: str = "", outlet: OutletNote | None = None, t: Translator = EN) -> discord.Embed:
+def card_embed(card: Card, *, checked_text: str = "", outlet: OutletNote | None = None, t: Translator = EN,
+               image: ImageMatch | None = None, forwarded_from: str = "",
+               channel_outlet: OutletNote | None = None) -> discord.Embed:
     """The context card: title = the claim, colour = its status; a field per section."""
     desc = [f"**{status_label(card.status, t)}.** {_kb(card.status_note)}".strip()]
     if shown_in_english(card, t):
@@ -298,26 +300,29 @@ def card_embed(card: Card, *, checked_text: str = "", outlet: OutletNote | None 
     e = discord.Embed(title=_title(card.statement, t), description=truncate(description, DESCRIPTION_MAX),
                       colour=status_colour(card.status))
     _echo(e, checked_text, t)
-    _add_sections(e, (s for s in card_sections(card, outlet, t=t) if s.key not in ("claim", "footer")), t=t)
+    sections = card_sections(card, outlet, t=t, image=image, forwarded_from=forwarded_from, channel_outlet=channel_outlet)
+    _add_sections(e, (s for s in sections if s.key not in ("claim", "footer")), t=t)
     e.set_footer(text=_footer(card, t))
     return e
 
 
-def no_match_embed(result: CheckResult, *, checked_text: str = "", t: Translator = EN) -> discord.Embed:
+def no_match_embed(result: CheckResult, *, checked_text: str = "", t: Translator = EN, forwarded_from: str = "",
+                   channel_outlet: OutletNote | None = None) -> discord.Embed:
+    """'No known claim', with the notes on the link's outlet and the forwarded message's channel as fields."""
     e = discord.Embed(title=_title(t(NO_MATCH).rstrip("."), t), description=isolate(t(NOT_FOUND_HINT), t.rtl),
                       colour=NO_MATCH_COLOUR)
     _echo(e, checked_text, t)
-    if result.outlet:
-        e.add_field(name=t("About the outlet"),
-                    value=truncate("\n".join(line_md(x, t.rtl) for x in outlet_lines(result.outlet, t)), FIELD_VALUE_MAX),
-                    inline=False)
+    _add_sections(e, no_match_sections(result, t, forwarded_from=forwarded_from, channel_outlet=channel_outlet), t=t)
     return e
 
 
-def result_embeds(result: CheckResult, *, checked_text: str = "", t: Translator = EN) -> list[discord.Embed]:
+def result_embeds(result: CheckResult, *, checked_text: str = "", t: Translator = EN, forwarded_from: str = "",
+                  channel_outlet: OutletNote | None = None) -> list[discord.Embed]:
+    forward = {"forwarded_from": forwarded_from, "channel_outlet": channel_outlet}
     if result.card is not None:
-        return fit_embeds([card_embed(result.card, checked_text=checked_text, outlet=result.outlet, t=t)])
-    return fit_embeds([no_match_embed(result, checked_text=checked_text, t=t)])
+        return fit_embeds([card_embed(result.card, checked_text=checked_text, outlet=result.outlet, t=t,
+                                      image=result.image, **forward)])
+    return fit_embeds([no_match_embed(result, checked_text=checked_text, t=t, **forward)])
 
 
 def checked_text_of(embed: discord.Embed) -> str:

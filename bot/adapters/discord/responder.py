@@ -27,7 +27,8 @@ def payload(reply: Reply, *, public: bool = True, t: Translator = EN) -> dict[st
     in the translator's language."""
     out: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if isinstance(reply, CardReply):
-        out["embeds"] = render.result_embeds(reply.result, checked_text=reply.checked_text, t=t)
+        out["embeds"] = render.result_embeds(reply.result, checked_text=reply.checked_text, t=t,
+                                             forwarded_from=reply.channel, channel_outlet=reply.channel_outlet)
         out["view"] = actions_view(reply.actions, t)
         if reply.notice is not None:
             out["content"] = render.notice_text(reply.notice, t)

@@ -89,7 +89,8 @@ class TelegramHandlers:
         if not text.strip() and not urls and msg.reply_to_message is not None:
             target = msg.reply_to_message
             text, urls = message_text_and_urls(target)
-        await self.conversation.answer(to_incoming(msg, text=text, links=urls), self._out(context, msg, reply_to=target))
+        incoming = to_incoming(msg, text=text, links=urls, about=target)
+        await self.conversation.answer(incoming, self._out(context, msg, reply_to=target))
 
     async def about(self, update: Update, context: Context) -> None:
         await self.conversation.about(self._out(context, update.effective_message))
@@ -126,7 +127,7 @@ class TelegramHandlers:
     async def private_text(self, update: Update, context: Context) -> None:
         msg = update.effective_message
         incoming = to_incoming(msg)
-        if incoming.text.strip() or incoming.links:
+        if incoming.text.strip() or incoming.links or incoming.images:
             await self.conversation.answer(incoming, self._out(context, msg))
 
     async def group_message(self, update: Update, context: Context) -> None:
@@ -224,7 +225,7 @@ class TelegramHandlers:
         app.add_handler(TypeHandler(Update, self.ignore_bots), group=-1)
         for name in ("start", "help", "check", "about", "sources", "moderation", "mute", "unmute", "flags"):
             app.add_handler(CommandHandler(name, getattr(self, name), filters=filters.UpdateType.MESSAGE))
-        text = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+        text = (filters.TEXT | filters.CAPTION | filters.PHOTO | filters.Document.IMAGE) & ~filters.COMMAND
         app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & text, self.private_text))
         app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGES & text, self.group_message))
         app.add_handler(InlineQueryHandler(self.inline))

@@ -10,6 +10,7 @@ from telegram import Message, MessageEntity
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
+from bot.adapters.telegram.files import forward_origin, message_images
 from bot.chat.messages import ChatKind, Incoming
 from bot.engine.urls import find_urls
 
@@ -53,8 +54,11 @@ def without_command(text: str) -> str:
 
 
 def to_incoming(msg: Message, *, text: str | None = None, links: list[str] | None = None, is_admin: bool = False,
-                edited: bool = False) -> Incoming:
+                edited: bool = False, about: Message | None = None) -> Incoming:
+    """`about`: the message whose picture and forward origin are checked (default `msg`; /check in reply to
+    a photo checks the photo)."""
     own_text, own_links = message_text_and_urls(msg)
+    about = msg if about is None else about
     return Incoming(
         platform=PLATFORM, chat_id=str(msg.chat_id),
         chat_kind=ChatKind.GROUP if msg.chat.type in GROUPS else ChatKind.PRIVATE,
@@ -62,7 +66,8 @@ def to_incoming(msg: Message, *, text: str | None = None, links: list[str] | Non
         text=own_text if text is None else text, links=tuple(own_links if links is None else links),
         is_admin=is_admin, edited=edited, message_link=msg.link or "", chat_title=msg.chat.title or "",
         author=msg.from_user.full_name if msg.from_user else "",
-        locale=(msg.from_user.language_code or "") if msg.from_user else "")
+        locale=(msg.from_user.language_code or "") if msg.from_user else "",
+        images=message_images(about), forwarded_from=forward_origin(about))
 
 
 async def is_admin(bot: Any, msg: Message) -> bool:

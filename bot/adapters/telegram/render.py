@@ -15,11 +15,10 @@ from collections.abc import Iterable, Sequence
 from bot.chat import texts
 from bot.chat.commands import MODERATION_USAGE
 from bot.chat.i18n import EN, N_, Translator
-from bot.chat.layout import (Line, Section, Span, about_sections, card_sections, flag_lines, no_match_sections,
-                             related_sections, settings_rows, sourcing_label, sources_sections,
-                             status_label)
+from bot.chat.layout import (Line, Section, Span, about_sections, card_sections, flag_lines, related_sections,
+                             result_sections, settings_rows, sourcing_label, sources_sections, status_label)
 from bot.chat.messages import CardReply, Notice
-from bot.engine.cards import Card, CheckResult
+from bot.engine.cards import Card, CheckResult, OutletNote
 from bot.engine.urlcheck import valid_http_url
 
 Seg = Span  # a Telegram line is made of the layout's spans
@@ -166,10 +165,9 @@ def card_lines(card: Card, outlet: object = None, t: Translator = EN) -> list[Li
     return section_lines(card_sections(card, outlet, t=t))  # type: ignore[arg-type]
 
 
-def result_lines(result: CheckResult, t: Translator = EN) -> list[Line]:
-    if result.card is not None:
-        return section_lines(card_sections(result.card, result.outlet, t=t))
-    return section_lines(no_match_sections(result, t))
+def result_lines(result: CheckResult, t: Translator = EN, *, forwarded_from: str = "",
+                 channel_outlet: OutletNote | None = None) -> list[Line]:
+    return section_lines(result_sections(result, t, forwarded_from=forwarded_from, channel_outlet=channel_outlet))
 
 
 def notice_lines(n: Notice, t: Translator = EN) -> list[Line]:
@@ -180,7 +178,8 @@ def notice_lines(n: Notice, t: Translator = EN) -> list[Line]:
 
 
 def card_reply_lines(reply: CardReply, t: Translator = EN) -> list[Line]:
-    return (notice_lines(reply.notice, t) if reply.notice else []) + result_lines(reply.result, t)
+    body = result_lines(reply.result, t, forwarded_from=reply.channel, channel_outlet=reply.channel_outlet)
+    return (notice_lines(reply.notice, t) if reply.notice else []) + body
 
 
 def sources_lines(card: Card, t: Translator = EN) -> list[Line]:
