@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import CLEF, ROOT, require
-from benchmarks.retrieval import cached_db
+from benchmarks.retrieval import cached_db, semantic_db
 from bot.engine.importers import parse_file
 from bot.engine.matcher import FusionModel, Matcher
 from bot.engine.store import import_claims
@@ -34,9 +34,10 @@ CATEGORIES = ("paraphrase", "metonym", "evasion", "actor_swap", "topic_chat", "c
 HARD_NEGATIVES = ("actor_swap", "topic_chat")
 
 
-def feed_db(clef_db: Path, feed: Path) -> tuple[Path, dict[str, str]]:
+def feed_db(clef_db: Path, feed: Path, vectors: bool = False) -> tuple[Path, dict[str, str]]:
     """A copy of the CLEF database with the feed imported (built once per CLEF database and feed), and the
-    imported claim id of every feed url."""
+    imported claim id of every feed url. `vectors`: the CLEF database has the semantic tier's claim vectors
+    and the imported claims get theirs too, as `knowledge import` does."""
     report = parse_file(feed)
     if report.skipped:
         print(f"feed: {len(report.skipped)} item(s) skipped, e.g. {report.skipped[0]}", file=sys.stderr)
@@ -46,7 +47,7 @@ def feed_db(clef_db: Path, feed: Path) -> tuple[Path, dict[str, str]]:
     if not db.exists():
         tmp = db.with_name(f".{db.name}.tmp")
         shutil.copyfile(clef_db, tmp)
-        import_claims(tmp, report.claims)
+        import_claims(tmp, report.claims, vectors=vectors)
         tmp.replace(db)
     return db, ids
 
@@ -102,6 +103,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--claims", default=str(CLEF / "verified_claims.docs.tsv"), help="CLEF verified claims")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--show", type=int, default=0, metavar="N", help="also print up to N lines that missed or matched wrongly")
+    p.add_argument("--lexical-only", action="store_true",
+                   help="only the lexical path (CLAIM_CONTEXT_SEMANTIC=0), not the default install's semantic tier beside it")
     args = p.parse_args(argv)
 
     data = Path(args.data)
@@ -110,24 +113,34 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     messages = [json.loads(ln) for ln in lines if ln.strip()]
     dup_path = data / "duplicates.json"
     duplicates = json.loads(dup_path.read_text(encoding="utf-8")) if dup_path.exists() else {}
-    db, ids = feed_db(cached_db(args.claims), feed)
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    matcher = Matcher(conn, FusionModel.load())
-    figures, misses = evaluate(matcher, messages, ids, duplicates)
-    figures["claims"] = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+    clef_db = cached_db(args.claims)
+    paths = {"lexical": feed_db(clef_db, feed)}
+    if not args.lexical_only:  # the default install: the same database with the tier's vectors
+        from bot.engine import semantic as sem
+
+        paths["semantic"] = feed_db(semantic_db(clef_db, None)[0], feed, vectors=True)
+    results: dict[str, Any] = {}
+    for tier, (db, ids) in paths.items():
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        matcher = (Matcher(conn, FusionModel.load()) if tier == "lexical"
+                   else Matcher(conn, semantic=sem.SemanticIndex(conn)))
+        figures, misses = evaluate(matcher, messages, ids, duplicates)
+        figures["claims"] = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+        results[tier] = figures
+        if not args.json:
+            label = "lexical only" if tier == "lexical" else "default install (semantic tier)"
+            print(f"{label}: {figures['claims']} claims (CLEF + {len(ids)} imported); {len(messages)} messages")
+            print(f"{'category':>14} {'messages':>8} {'recall@1':>9} {'match rec':>9} {'false match':>12}")
+            for cat in (*CATEGORIES, "hard_negatives", "overall"):
+                f = figures.get(cat)
+                if f:
+                    print(f"{cat:>14} {f['messages']:>8} {f.get('recall@1', ''):>9} {f.get('match_recall', ''):>9} "
+                          f"{f['false_matches']:>5} ({f['false_match_rate']:.1%})")
+            for m in misses[:args.show]:
+                print(json.dumps(m, ensure_ascii=False))
     if args.json:
-        print(json.dumps(figures))
-    else:
-        print(f"{figures['claims']} claims (CLEF + {len(ids)} imported); {len(messages)} messages")
-        print(f"{'category':>14} {'messages':>8} {'recall@1':>9} {'match rec':>9} {'false match':>12}")
-        for cat in (*CATEGORIES, "hard_negatives", "overall"):
-            f = figures.get(cat)
-            if f:
-                print(f"{cat:>14} {f['messages']:>8} {f.get('recall@1', ''):>9} {f.get('match_recall', ''):>9} "
-                      f"{f['false_matches']:>5} ({f['false_match_rate']:.1%})")
-    for m in misses[:args.show]:
-        print(json.dumps(m, ensure_ascii=False))
-    return figures
+        print(json.dumps(results))
+    return results
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -364,8 +364,13 @@ class Matcher(ForeignLanguageDecisions):
         return [n for n in added if n in self.asserted_names(text)] if added else []
 
     def asserted_names(self, text: str) -> set[str]:
-        """The actors a message names in words and does not set aside ("not X", "forget X", "instead of X")."""
-        toks = actor_roles.role_tokens(normalize.clean(_FLAGS_RE.sub(" ", text)))
+        """The actors a message names in words and does not set aside ("not X", "forget X", "instead of X").
+        In a shouted message, initials are words: "WHO IS" names neither the WHO nor Islamic State."""
+        cleaned = normalize.clean(_FLAGS_RE.sub(" ", text))
+        letters = [c for c in cleaned if c.isalpha()]
+        if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters):
+            cleaned = cleaned.lower()
+        toks = actor_roles.role_tokens(cleaned)
         low = actor_roles.fold_tokens(toks)
         return {name for s, _, name in self.role_index.mentions(toks, low)
                 if not (s and low[s - 1] in _SET_ASIDE) and not (s > 1 and (low[s - 2], low[s - 1]) in _SET_ASIDE_2)}
