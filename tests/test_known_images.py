@@ -328,15 +328,6 @@ def test_outlet_for_channel_unknown(eng, handle):
     assert eng.outlet_for_channel(handle) is None
 
 
-SHIPPED = [(o["domain"], h["handle"]) for o in load_knowledge(DEFAULT_KNOWLEDGE_DIR).ownership for h in o.get("telegram", [])]
-
-
-@pytest.mark.parametrize("domain, handle", SHIPPED)
-def test_every_shipped_handle_names_its_outlet(eng, domain, handle):
-    note = eng.outlet_for_channel("@" + handle.upper())
-    assert note is not None and note.domain == domain and note == eng.outlet_for_url(f"https://{domain}/")
-
-
 # -- the command line -----------------------------------------------------------------------------------------
 def test_check_image_on_the_command_line(db, picture, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CLAIM_CONTEXT_SEMANTIC", "0")
