@@ -15,7 +15,7 @@ from bot.engine.service import Engine
 from bot.engine.store import build_database
 from bot.state import StateStore
 from tests.fakes.discord_api import BotHarness, Call, FakeDiscord, write_test_knowledge
-from tests.fakes.pictures import add_channels, headline_screenshot, oversized_png, resized
+from tests.fakes.pictures import engine_with_channels, headline_screenshot, oversized_png, resized
 from tests.fakes.telegram_api import BotUnderTest, FakeTelegram
 from tests.test_images import bomb_png
 from tests.test_telegram_e2e import (ADMIN, GROUP, IRAN_ID, IRAN_TEXT, MEMBER, NO_MATCH_TEXT, USER, admin_says,
@@ -32,10 +32,7 @@ IRAN_CARD = "Iran paid bounties to the Haqqani Network"
 
 @pytest.fixture(scope="module")
 def tg_picture_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    root = tmp_path_factory.mktemp("tg-pictures")
-    write_knowledge(root / "knowledge")
-    add_channels(root / "knowledge")
-    return Engine(build_database(root / "knowledge", root / "knowledge.db"))
+    return engine_with_channels(tmp_path_factory.mktemp("tg-pictures"), write_knowledge)
 
 
 @pytest.fixture

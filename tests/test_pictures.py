@@ -22,12 +22,11 @@ from bot.chat.pictures import PictureReader
 from bot.chat.render_text import render_reply
 from bot.engine.cards import CheckResult, ImageMatch, Source
 from bot.engine.service import Engine
-from bot.engine.store import build_database
 from bot.images.errors import OcrUnavailable
 from bot.moderation import Moderation
 from bot.state import StateStore
 from tests.fakes.discord_api import write_test_knowledge
-from tests.fakes.pictures import add_channels, headline_screenshot, jpeg
+from tests.fakes.pictures import engine_with_channels, headline_screenshot, jpeg
 from tests.test_images import bomb_png
 
 IRAN = "US intelligence claims Iran paid Taliban to kill American troops"
@@ -73,10 +72,7 @@ class Upload:
 
 @pytest.fixture(scope="session")
 def picture_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    root = tmp_path_factory.mktemp("pictures-kb")
-    write_test_knowledge(root / "knowledge")
-    add_channels(root / "knowledge")
-    return Engine(build_database(root / "knowledge", root / "knowledge.db"))
+    return engine_with_channels(tmp_path_factory.mktemp("pictures-kb"), write_test_knowledge)
 
 
 @pytest.fixture

@@ -4,9 +4,14 @@ thumbnail sizes Telegram makes of a photo), an oversized file. Bombs: tests/test
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from bot.engine.service import Engine
 
 FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
          "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf")
@@ -77,3 +82,14 @@ def add_channels(knowledge: Path) -> None:
                 "outlet": "Example Review", "headline": "The outlet's channels", "url": "https://example.org/channels",
                 "states": f"Lists @{h} as the outlet's Telegram channel."}} for h in handles]
     path.write_text(yaml.safe_dump(notes, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def engine_with_channels(root: Path, write_knowledge: "Callable[[Path], object]") -> "Engine":
+    """An engine on test knowledge written by `write_knowledge` (each platform's e2e tests have theirs), with
+    CHANNELS among its ownership notes."""
+    from bot.engine.service import Engine
+    from bot.engine.store import build_database
+
+    write_knowledge(root / "knowledge")
+    add_channels(root / "knowledge")
+    return Engine(build_database(root / "knowledge", root / "knowledge.db"))
