@@ -248,3 +248,26 @@ def test_the_photo_read_is_the_largest_that_fits(sizes: list[tuple[int, int, int
         assert chosen.file_size <= cap and chosen.width * chosen.height == max(p.width * p.height for p in fitting)
     else:  # nothing fits: the smallest, which the declared-size check then refuses
         assert chosen.width * chosen.height == min(p.width * p.height for p in photos) and chosen.file_size > cap
+
+
+def test_a_group_flood_of_pictures_is_read_at_a_bounded_rate() -> None:
+    now = [0.0]
+    reader = PictureReader(unasked_per_window=3, window=60.0, clock=lambda: now[0])
+    assert [reader.take_unasked("g") for _ in range(5)] == [True, True, True, False, False]
+    assert reader.take_unasked("other group")  # each group has its own allowance
+    now[0] = 59.9
+    assert not reader.take_unasked("g")
+    now[0] = 60.0  # the first three leave the window
+    assert [reader.take_unasked("g") for _ in range(4)] == [True, True, True, False]
+
+
+async def test_pictures_past_the_groups_rate_are_skipped_before_download(conversation: Conversation, ocr: None) -> None:
+    moderated(conversation)
+    conversation.pictures.unasked_per_window = 1
+    out = Capture()
+    first, second = Upload(b"junk"), Upload(headline_screenshot(IRAN))
+    await conversation.moderate(group(first, message_id="20"), out)
+    await conversation.moderate(group(second, message_id="21"), out)
+    assert first.fetched and second.fetched == [] and out.replies == []
+    await conversation.answer(private(second, chat="99"), out)  # asked for: never rate-limited away
+    assert isinstance(out.replies[-1], CardReply)

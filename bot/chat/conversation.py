@@ -165,6 +165,9 @@ class Conversation:
         if not settings.enabled:
             return  # the common path: one indexed read, no engine work
         if msg.images:
+            if not self.pictures.take_unasked((msg.platform, msg.chat_id)):
+                log.info("picture in %s/%s skipped: the group's picture rate is spent", msg.chat_id, msg.message_id)
+                return
             try:
                 found = await self.check_picture(msg)
             except (ChatBusy, ImageError, DownloadFailed) as exc:  # a group never hears about a picture we skip

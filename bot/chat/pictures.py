@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Hashable, Iterator
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 from bot.chat.i18n import N_, Translator
@@ -23,6 +25,11 @@ from bot.images.ocr import DEFAULT_TIMEOUT
 from bot.images.reading import ImageReading, read_image
 
 READERS = 2  # pictures read at once in this process: each keeps a core busy for up to the OCR time limit
+# Pictures nobody asked about that one group may have read per window: Telegram hands one chat's updates over in
+# order, so a flood of photos would otherwise queue OCR after OCR (up to the time limit each) ahead of the
+# group's text messages. The rest are skipped silently, before anything is downloaded.
+UNASKED_PER_WINDOW = 6
+UNASKED_WINDOW = 60.0  # seconds
 OCR_CHARS = 1500  # of recognised text matched: a screenshot of a long post carries its headline at the top
 # TRANSLATORS: the limits of a picture the bot reads; {mb} and {megapixels} are numbers.
 LIMITS = N_("the limit is {mb} MB and {megapixels} million pixels")
@@ -41,10 +48,28 @@ class PictureCheck:
 
 class PictureReader:
     def __init__(self, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
-                 ocr_timeout: float = DEFAULT_TIMEOUT, readers: int = READERS) -> None:
+                 ocr_timeout: float = DEFAULT_TIMEOUT, readers: int = READERS,
+                 unasked_per_window: int = UNASKED_PER_WINDOW, window: float = UNASKED_WINDOW,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_bytes, self.max_pixels, self.ocr_timeout = max_bytes, max_pixels, ocr_timeout
         self._busy: set[Hashable] = set()
         self._readers = asyncio.Semaphore(readers)
+        self.unasked_per_window, self.window, self.clock = unasked_per_window, window, clock
+        self._unasked: dict[Hashable, deque[float]] = {}
+
+    def take_unasked(self, chat: Hashable) -> bool:
+        """Whether a picture nobody asked about in `chat` (group auto-moderation) may be read now: at most
+        `unasked_per_window` a window per chat. Counts the picture when it may."""
+        now = self.clock()
+        if len(self._unasked) > 10_000:  # forget idle chats: the table stays bounded however many groups post
+            self._unasked = {c: q for c, q in self._unasked.items() if q and now - q[-1] < self.window}
+        recent = self._unasked.setdefault(chat, deque())
+        while recent and now - recent[0] >= self.window:
+            recent.popleft()
+        if len(recent) >= self.unasked_per_window:
+            return False
+        recent.append(now)
+        return True
 
     def busy(self, chat: Hashable) -> bool:
         return chat in self._busy
