@@ -17,7 +17,7 @@ VAR = ROOT / "var"
 BENCHES = {"retrieval": "retrieval", "scale": "scale", "links": "links_bench", "telegram": "telegram_load",
            "discord": "discord_load", "train": "train", "finetune": "finetune", "multilingual": "multilingual",
            "decisions": "decisions", "fleet": "fleet",
-           "images": "images"}
+           "images": "images", "quantize": "quantize"}
 
 
 class DataMissing(Exception):

@@ -314,7 +314,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start every adapter whose token is set; the console adapter when none is").set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="benchmarks (see BENCHMARKS.md)")
-    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune, decisions, multilingual, "
+    be.add_argument("which", help="retrieval, scale, links, telegram, discord, train, finetune, quantize, decisions, multilingual, "
                     "images, fleet (BENCHMARKS.md)")
     be.add_argument("rest", nargs=argparse.REMAINDER)
     be.set_defaults(func=cmd_bench)
