@@ -84,8 +84,9 @@ def add_derived_vectors(db: Path, n: int) -> dict[str, Any]:
     conn = sqlite3.connect(str(db))
     with conn:
         conn.execute("CREATE TABLE IF NOT EXISTS claim_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)")
-        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                         [("semantic_model", sem.MODEL_NAME), ("semantic_dim", str(sem.DIM))])
+        conn.execute("DELETE FROM claim_vectors")  # a database reused from a run with another model
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",  # the configured model's vectors
+                         [("semantic_model", sem.model_name()), ("semantic_dim", str(sem.DIM))])
         conn.executemany("INSERT INTO claim_vectors (rowid, vec) VALUES (?, ?)",
                          ((rowid, base[cid.rsplit("-v", 1)[0] if cid not in base else cid])
                           for rowid, cid in conn.execute("SELECT rowid, id FROM claims ORDER BY rowid")))
