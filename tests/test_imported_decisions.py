@@ -79,7 +79,7 @@ def test_another_doer_is_never_a_match(engine):
 
 def test_topic_is_not_assertion(engine):
     for text in ("morgan freeman doing the voiceover in that ad is so soothing", "we drink hot water with lemon every morning",
-                 "the wind turbines on the hill look so calm at sunset"):
+                 "the wind turbines on the hill look so calm at sunset", "the White House gas stoves are on sale tonight"):
         r, first = top(engine, text)
         assert r.decision != "match", (text, first, r.reason)
 

@@ -78,3 +78,16 @@ def test_a_description_claim_must_have_the_message_s_predicate_verb():
     assert not predicates.verb_said_by("denzel washington endorsed hillary clinton", texts, INDEX)
     assert predicates.verb_said_by("that denzel washington email about his couric appearance", texts, INDEX)
     assert predicates.verb_said_by("Denzel Washington appeared with Katie Couric, e-mail details", texts, INDEX)
+
+
+def test_a_plain_x_is_y_about_the_topic_says_something_else():
+    claim = [predicates.predicate("The White House has decreed that its Christmas trees will be called Holiday trees", INDEX)]
+    assert predicates.says_otherwise("the White House Christmas tree lighting is on tonight", claim, INDEX)
+    assert predicates.says_otherwise("microwave popcorn is my weakness",
+                                     [predicates.predicate("You can microwave an ear of corn to make popcorn", INDEX)], INDEX)
+    # not: the claim's own words, a verdict on it, a passive, a verb before the copula
+    assert not predicates.says_otherwise("the White House Christmas trees are now Holiday trees", claim, INDEX)
+    assert not predicates.says_otherwise("the Christmas tree story is fake", claim, INDEX)
+    bounty = [predicates.predicate("Iran paid the Taliban bounties to kill US troops", INDEX)]
+    assert not predicates.says_otherwise("US troops were killed for Iranian bounties", bounty, INDEX)
+    assert not predicates.says_otherwise("Iran paid the Taliban and it was for US troops", bounty, INDEX)

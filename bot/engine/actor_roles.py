@@ -27,7 +27,7 @@ REPORTING = frozenset("""say says said saying claim claims claimed claiming repo
     allegedly reveal reveals revealed confirm confirms confirmed suggest suggests suggested believe believes insist insists
     insisted warn warns warned admit admits admitted tweeted tweets wrote writes assert asserts asserted
     show shows showed shown prove proves proved""".split())
-_BE = frozenset("is was were are be been being am".split())
+BE = _BE = frozenset("is was were are be been being am".split())
 _AUX = _BE | frozenset("has have had will would did does do can could may might must shall should".split())
 _HEADLINE_PASSIVE = frozenset("in by after during near".split())
 _PLACE_PREPS = frozenset("in at inside within across near into throughout".split())

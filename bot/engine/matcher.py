@@ -348,7 +348,7 @@ class Matcher(ForeignLanguageDecisions):
         claimed = [predicates.predicate(f, self.role_index) for f in fields if f]
         if not any(claimed):
             return predicates.verb_said_by(text, fields, self.role_index)
-        return predicates.states([stem(t) for t in toks], claimed)
+        return predicates.states([stem(t) for t in toks], claimed) and not predicates.says_otherwise(text, claimed, self.role_index)
 
     def added_actors(self, s: Scored, message: actor_roles.Roles, text: str) -> list[str]:
         """Gazetteer actors the message names in a role and the claim names nowhere (actor_roles.unnamed_by_claim):

@@ -10,6 +10,7 @@ the engine's verb list (bot/engine/actor_roles.py), words ending in -ed, and "-s
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -78,6 +79,11 @@ _EXISTS = frozenset("taking take takes took place happening happens happened exi
 SHORT_MESSAGE = 7  # content words: a message this short that restates a claim but for one word states another
 _IMAGES = frozenset("photo photos image images picture pictures video videos footage clip screenshot map".split())
 _REPORTS = frozenset("story claim claims report reports idea notion rumour rumor allegation allegations news theory".split())
+_NEGATION = frozenset("not never no".split())
+PLAIN_MAX_WORDS = 12  # a chat line, one clause: the only texts says_otherwise reads
+_SENTENCE_INSIDE_RE = re.compile(r"[.!?:;]\s+\S")
+_FAKE = frozenset("fake false hoax lie lies staged fabricated wrong made myth debunked bogus misleading untrue "
+                  "inaccurate real true".split())
 _CIRCUMSTANCE = frozenset("when while whilst".split())
 _COPULA_SKIP = frozenset("not no never only so very a an the just really actually".split())
 _NOT_PREDICATE = frozenset("is was were are be been being am has have had will would did does do can could "
@@ -140,6 +146,27 @@ def states(message_stems: Iterable[str], predicates: Iterable[set[str]]) -> bool
         return True
     mine = keys(message_stems)
     return any(p & mine for p in found)
+
+
+def says_otherwise(message: str, claim_predicates: Iterable[set[str]], index: actor_roles.RoleIndex | None = None) -> bool:
+    """Whether the message is a plain "X is Y" about the claim's topic whose Y the claim does not say: "the
+    White House Christmas tree lighting is on tonight", "microwave popcorn is my weakness". Only a copula with
+    a complement of content words (not a passive: "was shot down"), and only against claims with a predicate."""
+    found = [p for p in claim_predicates if p]
+    if len(message.split()) > PLAIN_MAX_WORDS or _SENTENCE_INSIDE_RE.search(message.strip()):
+        return False  # a longer text's first "is" is seldom what it says of the claim's topic
+    toks, _ = _words(message, index)
+    verb = next((i for i, t in enumerate(toks) if i and t in actor_roles.BE), None)
+    if not found or verb is None or any(actor_roles.is_verb(t) and not t.endswith("ing") for t in toks[:verb] if t):
+        return False  # no copula, or one after the message's own verb ("Iran paid ... and it was ...")
+    rest = [t for t in toks[verb + 1:] if t]
+    if not rest or _verb(rest[0]) or rest[0].endswith(("ed", "en")) or (rest[0] in _NEGATION and len(rest) > 1 and _verb(rest[1])):
+        return False  # a passive or a verb phrase: "was shot down", "is not killing"
+    complement = [t for t in rest if _content(t)]
+    if any(t in _EXISTS or t in _FAKE for t in complement):
+        return False  # "the bounty story is true / a hoax": a verdict on the claim itself
+    mine = keys(stem(t) for t in complement)  # none at all ("is on tonight"): nothing said of the topic
+    return not any(p & mine for p in found)
 
 
 def verb_said_by(message: str, claim_texts: Iterable[str], index: actor_roles.RoleIndex | None = None) -> bool:
