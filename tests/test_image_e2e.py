@@ -19,7 +19,7 @@ from tests.fakes.pictures import engine_with_channels, headline_screenshot, over
 from tests.fakes.telegram_api import BotUnderTest, FakeTelegram
 from tests.test_images import bomb_png
 from tests.test_telegram_e2e import (ADMIN, GROUP, IRAN_ID, IRAN_TEXT, MEMBER, NO_MATCH_TEXT, USER, admin_says,
-                                     make_settings, write_knowledge)
+                                     buttons, make_settings, write_knowledge)
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -82,6 +82,18 @@ async def test_a_headline_photo_in_a_private_chat_gets_the_card(fake: FakeTelegr
     fake.message(USER, USER, "", document=fake.document(b"%PDF-1.4", "application/pdf", "report.pdf"))
     _, (text_reply,) = await ask(fake, USER, NO_MATCH_TEXT)  # a PDF is not read, and not answered
     assert text_reply["text"].startswith("No known claim") and len(fake.calls_to("getFile")) == 2
+
+
+async def test_wrong_match_on_a_photo_card_records_the_words_read_from_it(fake: FakeTelegram, bot: BotUnderTest,
+                                                                          ocr: None) -> None:
+    msg, (card,) = await ask(fake, USER, "is this real?", photo=photo(fake, headline_screenshot(IRAN_TEXT)))
+    assert IRAN_CARD in card["text"]
+    fake.press(USER, card, buttons(card)["Wrong match"])
+    await fake.wait_call("answerCallbackQuery", 1)
+    (row,) = [r for r in bot.state.feedback(status=None) if r["kind"] == "wrong"]
+    # the words on the picture, then the caption: what the card answered, not the caption alone
+    assert row["claim_id"] == IRAN_ID and "Iran" in row["text"] and row["text"].endswith("is this real?")
+    assert row["text"] != msg["caption"]
 
 
 async def test_a_photo_in_a_moderated_group_gets_the_groups_card(fake: FakeTelegram, bot: BotUnderTest, ocr: None) -> None:

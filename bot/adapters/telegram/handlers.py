@@ -200,7 +200,9 @@ class TelegramHandlers:
         # an inline message has no chat to post into
         base = to_incoming(msg, is_admin=admin) if msg is not None else Incoming(platform=PLATFORM, chat_id="inline")
         incoming = replace(base, user_id=str(query.from_user.id), locale=query.from_user.language_code or "")
-        await self.conversation.on_action(incoming, out, action, message_text_and_urls(checked)[0] if checked else "")
+        stored = await asyncio.to_thread(self.refs.checked, msg.chat_id, msg.message_id) if msg is not None else None
+        checked_text = stored if stored is not None else (message_text_and_urls(checked)[0] if checked else "")
+        await self.conversation.on_action(incoming, out, action, checked_text)
 
     async def _more(self, out: TelegramResponder, key: str, msg: Message) -> None:
         pages = await asyncio.to_thread(self.refs.pages, key)

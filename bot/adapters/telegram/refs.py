@@ -15,6 +15,8 @@ CLAIM_TTL = 90 * 24 * 3600  # a card's buttons work for 90 days
 PAGES_TTL = 7 * 24 * 3600  # the rest of a long card ("More") for a week
 ID_SAFE = re.compile(r"^[A-Za-z0-9-]+$")
 MORE = "m"  # callback kind for the rest of a long card; action kinds use ActionKind's codes
+CHECKED = "k"  # the text a card answered, by the card's chat and message: a picture's words are in no message
+CHECKED_MAX = 4000
 
 
 class Refs:
@@ -41,6 +43,14 @@ class Refs:
         kind = ActionKind.from_code(code)
         claim_id = self.claim_id(ref) if kind is not None and ref else None
         return Action(kind, claim_id) if kind is not None and claim_id else None
+
+    def put_checked(self, chat_id: int | str, message_id: int, text: str) -> None:
+        """What the card sent as `message_id` answered (the recognised text and caption of a picture), for its
+        feedback buttons: the message it replies to holds only the caption."""
+        self.state.put_ref(f"{CHECKED}{chat_id}:{message_id}", text[:CHECKED_MAX], CLAIM_TTL)
+
+    def checked(self, chat_id: int | str, message_id: int) -> str | None:
+        return self.state.get_ref(f"{CHECKED}{chat_id}:{message_id}")
 
     def put_pages(self, pages: list[str]) -> str:
         return self.state.put_ref(MORE + secrets.token_hex(8), json.dumps(pages), PAGES_TTL)

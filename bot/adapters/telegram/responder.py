@@ -147,6 +147,8 @@ class TelegramSender:
             m = await self.send(chat_id, page, reply_to=reply_to, markup=markup if last else None, plain=plain)
             if m is not None:
                 sent.append(m)
+        if isinstance(reply, CardReply) and reply.result.card is not None and sent and reply.checked_text:
+            await asyncio.to_thread(self.refs.put_checked, chat_id, sent[-1].message_id, reply.checked_text)
         return sent
 
 
