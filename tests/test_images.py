@@ -195,8 +195,21 @@ def test_image_hash_cli_prints_a_pasteable_entry(tmp_path: Path, capsys: pytest.
 
 # -- OCR -----------------------------------------------------------------------------------------------------
 from bot.images.ocr import available_languages, recognise  # noqa: E402
+from tests.conftest import missing  # noqa: E402
 
 needs_ocr = pytest.mark.usefixtures("ocr")  # conftest.py: a skip without Tesseract, a failure in CI
+
+
+@pytest.fixture(params=["tesserocr", "pytesseract"])
+def binding(request: pytest.FixtureRequest, ocr: None) -> str:
+    """Each Tesseract binding of the images extra, loaded (see conftest's `missing` when one is not)."""
+    import bot.images.ocr as ocr_module
+
+    try:
+        ocr_module._backend(request.param)
+    except OcrUnavailable as exc:
+        missing(f"{request.param} not installed: {exc}")
+    return request.param
 
 
 def headline_image(text: str, *, dark: bool = False) -> "Image.Image":
@@ -239,15 +252,7 @@ def test_missing_language_pack_is_a_typed_answer():
         recognise(headline_image("anything"), languages="eng+xyz")
 
 
-@needs_ocr
-@pytest.mark.parametrize("binding", ["tesserocr", "pytesseract"])
 def test_ocr_is_cancelled_at_the_time_limit(binding: str):
-    import bot.images.ocr as ocr
-
-    try:
-        ocr._backend(binding)
-    except OcrUnavailable as exc:
-        pytest.skip(f"{binding} not installed: {exc}")
     busy = Image.new("RGB", (1800, 1800), "white")  # about 7 s of recognition on this machine
     d = ImageDraw.Draw(busy)
     for y in range(0, 1800, 24):
@@ -294,15 +299,7 @@ def test_read_image_reads_a_screenshot():
     assert r.ocr_error is None and _cer(r.text, want) < 0.1 and r.hashes
 
 
-@needs_ocr
-@pytest.mark.parametrize("binding", ["tesserocr", "pytesseract"])
 def test_both_tesseract_bindings_read_the_same_headline(binding: str):
-    import bot.images.ocr as ocr
-
-    try:
-        ocr._backend(binding)
-    except OcrUnavailable as exc:
-        pytest.skip(f"{binding} not installed: {exc}")
     want = "Iran shot down the Ukrainian plane"
     got = recognise(headline_image(want), languages="eng+rus", binding=binding)
     assert got.engine == binding and _cer(got.text, want) < 0.05, got.text

@@ -27,8 +27,8 @@ REPORTING = frozenset("""say says said saying claim claims claimed claiming repo
     allegedly reveal reveals revealed confirm confirms confirmed suggest suggests suggested believe believes insist insists
     insisted warn warns warned admit admits admitted tweeted tweets wrote writes assert asserts asserted
     show shows showed shown prove proves proved""".split())
-BE = _BE = frozenset("is was were are be been being am".split())
-_AUX = _BE | frozenset("has have had will would did does do can could may might must shall should".split())
+BE = frozenset("is was were are be been being am".split())
+_AUX = BE | frozenset("has have had will would did does do can could may might must shall should".split())
 _HEADLINE_PASSIVE = frozenset("in by after during near".split())
 _PLACE_PREPS = frozenset("in at inside within across near into throughout".split())
 _TARGET_PREPS = frozenset("against on to toward towards targeting onto over for".split())
@@ -318,7 +318,7 @@ def roles_of(toks: list[str], index: RoleIndex, vocab: Container[str] | None = (
         end = next((i for i in range(verb, len(toks)) if toks[i] in (",", ";")), len(toks))
         mentions = [m for m in mentions if m[0] < end]
     # Passive: a form of "be" then a participle ("were killed by", "was born in").
-    passive = verb is not None and toks[verb] in _BE and any(is_verb(t) and t not in _AUX for t in toks[verb + 1:verb + 3])
+    passive = verb is not None and toks[verb] in BE and any(is_verb(t) and t not in _AUX for t in toks[verb + 1:verb + 3])
     # A headline drops the "was": "Iran's president killed in helicopter crash", "US troops killed by ...".
     passive = passive or (verb is not None and toks[verb].endswith(("ed", "en")) and verb + 1 < len(toks)
                           and toks[verb + 1] in _HEADLINE_PASSIVE)

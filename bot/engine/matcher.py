@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import re
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path

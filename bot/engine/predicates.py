@@ -83,7 +83,7 @@ _NEGATION = frozenset("not never no".split())
 PLAIN_MAX_WORDS = 12  # a chat line, one clause: the only texts says_otherwise reads
 _SENTENCE_INSIDE_RE = re.compile(r"[.!?:;]\s+\S")
 _FAKE = frozenset("fake false hoax lie lies staged fabricated wrong made myth debunked bogus misleading untrue "
-                  "inaccurate real true".split())
+                  "inaccurate".split())  # with _EXISTS ("real", "true"): a verdict on the claim
 _CIRCUMSTANCE = frozenset("when while whilst".split())
 _COPULA_SKIP = frozenset("not no never only so very a an the just really actually".split())
 _NOT_PREDICATE = frozenset("is was were are be been being am has have had will would did does do can could "
