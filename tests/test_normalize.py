@@ -2,6 +2,8 @@ import sys
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine.normalize import clean, content_tokens, normalize, tokens
 from bot.engine import normalize as norm
@@ -125,3 +127,34 @@ def test_accents_on_latin_letters_do_not_hide_a_word():
     assert tokens("Pôpé Fráncîs endorsed Bèrnîë") == ["pope", "francis", "endorsed", "bernie"]
     assert tokens("Élysée") == ["elysee"]
     assert tokens("Путин") == ["путин"]  # another script is left alone
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("Hurricane Dorian washed up bricks of cocaine — NowThis (@nowthisnews) September 10, 2019",
+     "Hurricane Dorian washed up bricks of cocaine"),
+    ("Soros' son! Hes a globalist pig! - Patriot19 (@patirotwoman19) February 5, 2019", "Soros' son! Hes a globalist pig!"),
+    ("my birth certificate — Barack Obama (@BarackObama) October 04, 19", "my birth certificate"),
+    ("a pay raise — Tommy Christopher ( tommyxtopher ) August 14, 2018", "a pay raise"),  # after clean()
+    ("Vote https://t.co/Yf6c0BZ8zv— Dan Eggen (@DanEggenWPost) October 2, 2016", "Vote https://t.co/Yf6c0BZ8zv"),
+    # A quoted tweet: only the last signature goes, the quote and the comment on it stay.
+    ("FAKE NEWS! — Donald J. Trump (@realDonaldTrump) August 16, 2018I mean, wow. — Jules (@jules_su) August 16, 2018",
+     "FAKE NEWS! — Donald J. Trump (@realDonaldTrump) August 16, 2018I mean, wow."),
+])
+def test_a_pasted_tweets_signature_is_dropped(text, kept):
+    assert norm.without_signature(text) == kept
+
+
+@pytest.mark.parametrize("text", [
+    "Prices rose - Reuters (citing officials) on March 3, 2020",
+    "The vote is on March 3, 2020 — see @nytimes",
+    "a - b (@c) is not dated",
+])
+def test_text_that_only_looks_like_a_signature_is_kept(text):
+    assert norm.without_signature(text) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_without_signature_only_ever_cuts_a_tail(text):
+    out = norm.without_signature(text)
+    assert text.startswith(out) and len(out) <= len(text)

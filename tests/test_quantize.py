@@ -40,8 +40,9 @@ def test_vectors_stay_near_the_reference_and_rank_alike(quantized: Path) -> None
     cos = quantize.reference_cosines(fast)
     sentences = json.loads((quantize.REFERENCE / "minilm-reference.json").read_text(encoding="utf-8"))["sentences"]
     words = [len(s.split()) for s in sentences]
-    # activations quantised per call: sentences drift by a few hundredths, a one-word text ("ok") more
-    assert min(c for c, n in zip(cos, words) if n > 1) >= 0.95 and min(cos) >= 0.8, cos
+    # weights per channel, activations quantised per call: sentences drift by under a hundredth, a one-word
+    # text ("ok") more (per tensor, the sentences drifted to 0.96-0.98: this bound fails for it)
+    assert min(c for c, n in zip(cos, words) if n > 1) >= 0.985 and min(cos) >= 0.9, cos
     assert max(quantize.reference_cosines(packaged)) > max(cos)  # the packaged model is the faithful one
     for encoder in (fast, packaged):
         sims = encoder.embed(MESSAGES) @ encoder.embed(CLAIMS).T

@@ -144,6 +144,31 @@ def test_cascade_embeds_only_uncertain_messages(tiny_db: Path, encoder: semantic
     assert len(calls) == 2
 
 
+def test_the_tier_embeds_a_pasted_tweet_without_its_signature(tiny_db: Path, encoder: semantic.Encoder,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = sqlite3.connect(tiny_db)
+    index = semantic.SemanticIndex(conn, model=encoder)
+    calls: list[str] = []
+    real = index.query_vector
+    monkeypatch.setattr(index, "query_vector", lambda text, max_tokens=256: calls.append(text) or real(text, max_tokens))
+    Matcher(conn, semantic=index).rank("The moon landing footage looks odd — Moon Fan (@moonfan) July 20, 2019",
+                                       cascade=False)
+    assert calls == ["The moon landing footage looks odd"]
+
+
+def test_the_tier_reuses_the_lexical_features_it_already_has(tiny_db: Path, encoder: semantic.Encoder) -> None:
+    """The cascade scores the lexical top first; when it goes on to the tier, those candidates keep their
+    features (not computed twice). They must be the very features a fresh computation gives."""
+    conn = sqlite3.connect(tiny_db)
+    m = Matcher(conn, semantic=semantic.SemanticIndex(conn, model=encoder))
+    for text in ("Some people say the moon landing footage looks odd", "Bill Gates wants chips in everyone",
+                 "They say 5G masts and the coronavirus are linked"):
+        reused, _ = m.rank(text, limit=20)
+        fresh, _ = m.rank(text, limit=20, cascade=False)
+        assert "semantic" in reused[0].features, text  # the tier ran
+        assert [(s.id, s.score, s.features, s.shared) for s in reused] == [(s.id, s.score, s.features, s.shared) for s in fresh]
+
+
 def test_a_claim_found_by_its_cosine_alone_is_never_a_match() -> None:
     lexical = FusionModel({"bias": 0.0}, 0.9, 0.15, {"bias": 10.0})
     sem = FusionModel({"bias": 0.0}, 0.95, 0.15, {"bias": 10.0})  # confidence ~1 for every candidate

@@ -73,15 +73,13 @@ class Roles(NamedTuple):
         return cls(tuple(data.get("doer", ())), tuple(data.get("target", ())), tuple(data.get("place", ())))
 
 
-# An embedded tweet's signature: "— Donald J. Trump (@realDonaldTrump) March 24, 2019" (who posted, not who did it).
-_SIGNATURE_RE = re.compile(r"\s[—–]\s[^—–]{0,80}\([^()]{0,80}\)\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}.*$", re.S)
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 
 
 def role_tokens(text: str) -> list[str]:
     """Word tokens as written, plus the punctuation the role rules read (':' of a headline label, "'s"), of
     the text's first sentence that names someone or something capitalised (a tweet's signature dropped)."""
-    text = _SIGNATURE_RE.sub("", text)
+    text = normalize.without_signature(text)  # who posted, not who did it
     sentences = _SENTENCE_END_RE.split(text) if len(text) > 80 else [text]
     first = next((x for x in sentences if any(w[:1].isupper() for w in x.split()[1:])), sentences[0])
     return _ROLE_TOKEN_RE.findall(first)

@@ -204,31 +204,38 @@ class Matcher(ForeignLanguageDecisions):
             return self._scored(self.retrieve(content + list(also_search), k), content, self.model)[:max(limit, 1)], toks
         pool = self.retrieve(content + list(also_search), max(k, POOL))
         hits = pool[:k]
+        known: dict[int, Scored] = {}
         if cascade:
             lexical = self._scored(hits, content, self.lexical)
             if self.lexically_certain(lexical, content):
                 return lexical[:max(limit, 1)], toks
+            known = {s.rowid: s for s in lexical}
         if not pool:
             return [], toks
-        vector = self.semantic.query_vector(cleaned, QUERY_TOKENS)
+        bare = normalize.without_signature(text)  # a pasted tweet's signature would take the model's word pieces
+        vector = self.semantic.query_vector(cleaned if bare == text else normalize.clean(bare), QUERY_TOKENS)
         sims = self.semantic.cosines(self.conn, vector, [rowid for rowid, _ in pool])
         rest = sorted((i for i in range(k, len(pool)) if pool[i][0] in sims), key=lambda i: (-sims[pool[i][0]], i))
         positions = list(range(len(hits))) + rest[:SEMANTIC_EXTRA]
-        return self._scored([pool[i] for i in positions], content, self.model, sims, positions)[:max(limit, 1)], toks
+        return self._scored([pool[i] for i in positions], content, self.model, sims, positions,
+                            known=known)[:max(limit, 1)], toks
 
     def _scored(self, hits: list[tuple[int, float]], content: list[str], model: "FusionModel | CascadeModel",
                 sims: dict[int, float] | None = None, positions: list[int] | None = None,
-                lang: str = language.ENGLISH) -> list[Scored]:
+                lang: str = language.ENGLISH, known: dict[int, Scored] | None = None) -> list[Scored]:
         """Re-ranking features and fused scores of the first stage's `hits` (rowid, BM25F), best first.
         `sims`: the semantic tier's cosines (adds the "semantic" and "lexical_hit" features); `positions`:
         each hit's rank in the first stage (default: its index in `hits`). `lang`: the message's language;
-        another than English compares the message with the claims' texts in that language only."""
+        another than English compares the message with the claims' texts in that language only. `known`:
+        candidates already scored for the same message and first stage, whose lexical features are reused."""
         if not hits:
             return []
-        rowids = [h[0] for h in hits]
+        known = known or {}
+        rowids = [h[0] for h in hits if h[0] not in known]
         marks = ",".join("?" * len(rowids))
         meta = {r[0]: r[1:] for r in self.conn.execute(
             f"SELECT rowid, id, statement, status, main_actor, stems FROM claims WHERE rowid IN ({marks})", rowids)}
+        meta.update({r: (k.id, k.statement, k.status, k.main_actor, None) for r, k in known.items()})
         lines: dict[int, list[str]] | None = None
         if language.foreign(lang):
             lines = defaultdict(list)
@@ -255,6 +262,14 @@ class Matcher(ForeignLanguageDecisions):
         for i, (rowid, bm) in enumerate(hits):
             rank_pos = positions[i] if positions is not None else i
             cid, statement, status, main_actor, stems = meta[rowid]
+            if rowid in known:  # same message, same first stage: the same lexical features
+                feats, n_shared = dict(known[rowid].features), known[rowid].shared
+                if sims is not None:
+                    feats["semantic"] = sims.get(rowid, 0.0)
+                    feats["lexical_hit"] = float(rank_pos < CANDIDATES)
+                scored.append(Scored(rowid, cid, statement, status, main_actor, model.score(feats), bm, feats,
+                                     shared=n_shared))
+                continue
             field_toks = [f.split() for f in (stems.split("\n") if lines is None else lines.get(rowid, []))]
             field_sets = [set(ft) for ft in field_toks]
             c_set = set().union(*field_sets) if field_toks else set()

@@ -79,6 +79,11 @@ _TOKEN_RE = re.compile(r"[@$]?[^\W_]+(?:[@$!][^\W_]+)*[@$!]?", re.UNICODE)
 _HASHTAG_RE = re.compile(r"#(\w+)")
 _MEDIA_LINK_RE = re.compile(r"(?i)\b(?:pic\.twitter\.com|t\.co)/\w+")  # scheme-less media links in tweets
 _MENTION_RE = re.compile(r"(?<!\w)@(\w{2,})")
+# An embedded tweet's signature: "— Donald J. Trump (@realDonaldTrump) March 24, 2019" (who posted and when),
+# also after a hyphen or glued to a link ("…/9pmmMoYeva— Name (@handle) October 04, 19"), and after `clean`
+# has taken the handle's "@" off.
+_SIGNATURE_RE = re.compile(r"(?:\s[-—–]\s?|[—–]\s?)[^—–\n]{0,80}\([^()]{0,80}\)\s*[A-Z][a-z]{2,8}\.? \d{1,2}, (?:\d{4}|\d{2})\b.*$",
+                           re.S)
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z]{2,})")
 
 STOPWORDS = frozenset(
@@ -126,6 +131,11 @@ def _join_spelled_out(text: str) -> str:
             text = pairs.sub(lambda m: _SPACED_SEP_RE.sub("", m.group(0)) if m.group("sep") in seps
                              and any(ch.isalpha() for ch in m.group(0)) else m.group(0), text)
     return text
+
+
+def without_signature(text: str) -> str:
+    """The text without a pasted tweet's closing signature (who posted it and when, not what it says)."""
+    return _SIGNATURE_RE.sub("", text)
 
 
 def clean(text: str) -> str:

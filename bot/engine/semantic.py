@@ -228,23 +228,18 @@ class SemanticIndex:
     def query_vector(self, text: str, max_tokens: int = MAX_TOKENS) -> np.ndarray:
         return self.model.embed([text], max_tokens)[0]
 
-    @staticmethod
-    def claim_vectors(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, np.ndarray]:
-        """rowid -> float32 vector of the claims among `rowids` that have one."""
+    def cosines(self, conn: sqlite3.Connection, vector: np.ndarray, rowids: Sequence[int]) -> dict[int, float]:
+        """Cosine of a message's `vector` to each claim of `rowids` that has a vector."""
         if not rowids:
             return {}
         marks = ",".join("?" * len(rowids))
-        return {r: np.frombuffer(v, dtype=VECTOR_DTYPE).astype(np.float32)
-                for r, v in conn.execute(f"SELECT rowid, vec FROM claim_vectors WHERE rowid IN ({marks})", list(rowids))}
-
-    def cosines(self, conn: sqlite3.Connection, vector: np.ndarray, rowids: Sequence[int]) -> dict[int, float]:
-        """Cosine of a message's `vector` to each claim of `rowids` that has a vector."""
-        found = self.claim_vectors(conn, rowids)
-        if not found:
+        rows = conn.execute(f"SELECT rowid, vec FROM claim_vectors WHERE rowid IN ({marks})", list(rowids)).fetchall()
+        if not rows:
             return {}
-        keys = list(found)
-        sims = np.stack([found[k] for k in keys]) @ vector
-        return dict(zip(keys, sims.tolist()))
+        # One array of all the blobs (a float16 row each), one conversion, one product.
+        matrix = np.frombuffer(b"".join([v for _, v in rows]), dtype=VECTOR_DTYPE).reshape(len(rows), DIM)
+        sims = matrix.astype(np.float32) @ vector
+        return dict(zip([r for r, _ in rows], sims.tolist()))
 
     def search(self, text: str, rowids: list[int], k: int = 0, conn: sqlite3.Connection | None = None) -> dict[int, float]:
         """Cosine of `text` to each of `rowids` (that has a vector)."""
