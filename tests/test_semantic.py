@@ -114,13 +114,20 @@ def test_cosines_rank_the_paraphrased_claim_first(tiny_db: Path, encoder: semant
     assert all(-1.0 <= s <= 1.001 for s in sims.values())
 
 
-def test_cascade_embeds_only_uncertain_messages(tiny_db: Path, encoder: semantic.Encoder,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = sqlite3.connect(tiny_db)
+def counted_index(db: Path, encoder: semantic.Encoder, monkeypatch: pytest.MonkeyPatch,
+                  calls: list[str]) -> tuple[sqlite3.Connection, semantic.SemanticIndex]:
+    """A connection and a semantic index on `db` that appends each text it embeds to `calls`."""
+    conn = sqlite3.connect(db)
     index = semantic.SemanticIndex(conn, model=encoder)
-    calls: list[str] = []
     real = index.query_vector
     monkeypatch.setattr(index, "query_vector", lambda text, max_tokens=256: calls.append(text) or real(text, max_tokens))
+    return conn, index
+
+
+def test_cascade_embeds_only_uncertain_messages(tiny_db: Path, encoder: semantic.Encoder,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    conn, index = counted_index(tiny_db, encoder, monkeypatch, calls)
     m = Matcher(conn, semantic=index)
     assert isinstance(m.model, CascadeModel)
 
@@ -146,11 +153,8 @@ def test_cascade_embeds_only_uncertain_messages(tiny_db: Path, encoder: semantic
 
 def test_the_tier_embeds_a_pasted_tweet_without_its_signature(tiny_db: Path, encoder: semantic.Encoder,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = sqlite3.connect(tiny_db)
-    index = semantic.SemanticIndex(conn, model=encoder)
     calls: list[str] = []
-    real = index.query_vector
-    monkeypatch.setattr(index, "query_vector", lambda text, max_tokens=256: calls.append(text) or real(text, max_tokens))
+    conn, index = counted_index(tiny_db, encoder, monkeypatch, calls)
     Matcher(conn, semantic=index).rank("The moon landing footage looks odd — Moon Fan (@moonfan) July 20, 2019",
                                        cascade=False)
     assert calls == ["The moon landing footage looks odd"]
