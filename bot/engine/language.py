@@ -68,6 +68,9 @@ def script_of(text: str) -> str:
     """'cyrillic', 'arabic', 'latin' or '' (none), by the majority of letters."""
     counts = {"cyrillic": 0, "arabic": 0, "latin": 0}
     for ch in text:
+        if ch.isascii():  # most letters: no name lookup
+            counts["latin"] += ch.isalpha()
+            continue
         if not ch.isalpha():
             continue
         name = unicodedata.name(ch, "")
@@ -81,11 +84,16 @@ def script_of(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _latin_identifier():  # type: ignore[no-untyped-def]
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's model restricted to LATIN, built with only those languages' columns of its feature
+    table: `set_languages` would keep the whole 142-language table (28 MB) for the process's lifetime."""
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.modelio import load_model
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(LATIN))
-    return ident
+    ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
+    keep = [i for i, c in enumerate(classes) if c in LATIN]  # what set_languages selects, in the same order
+    return LanguageIdentifier(np.ascontiguousarray(ptc[:, keep]), np.asarray(pc)[keep], [classes[i] for i in keep],
+                              nextmove, output, norm_probs=True, tk_row=row)
 
 
 def detect(text: str) -> tuple[str, float]:
