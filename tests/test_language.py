@@ -39,6 +39,15 @@ def test_the_script_is_the_majority_of_letters() -> None:
     assert language.script_of("Путин said hello to everyone here") == "latin"
     assert language.script_of("Путин сказал hi") == "cyrillic"
     assert language.script_of("123 — !!") == ""
+    assert language.script_of("123 - !!") == "" and language.script_of("a 123") == "latin"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_the_script_of_ascii_text_is_what_the_letter_count_says(text: str) -> None:
+    """The fast path for ASCII text agrees with counting letters one by one (the text made non-ASCII by a
+    trailing mark that is not a letter takes the slow path)."""
+    assert language.script_of(text) == language.script_of(text + "\u00a0")
 
 
 @pytest.mark.parametrize("text", [

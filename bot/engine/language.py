@@ -66,9 +66,11 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in
 
 def script_of(text: str) -> str:
     """'cyrillic', 'arabic', 'latin' or '' (none), by the majority of letters."""
+    if text.isascii():  # most messages: no per-letter name lookup
+        return "latin" if any(map(str.isalpha, text)) else ""
     counts = {"cyrillic": 0, "arabic": 0, "latin": 0}
     for ch in text:
-        if ch.isascii():  # most letters: no name lookup
+        if ch.isascii():
             counts["latin"] += ch.isalpha()
             continue
         if not ch.isalpha():
