@@ -103,17 +103,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _vector_note(db: Path) -> str:
-    """How many claim vectors the database holds and their size (empty without the semantic tier's table)."""
+    """How many claim vectors the database holds, their size, and what this build or import embedded
+    (empty without the semantic tier's table)."""
     import sqlite3
+
+    from bot.engine.semantic import vector_summary
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
-            return ""
-        n, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()
-        return f" ({n} claim vectors, {size / 2**20:.1f} MB)"
+        v = vector_summary(conn)
     finally:
         conn.close()
+    if v is None:
+        return ""
+    size = f"{v['bytes'] / 2**20:.1f} MB" if v["bytes"] >= 2**20 else f"{v['bytes'] / 2**10:.0f} KB"
+    return f" ({v['vectors']} claim vectors, {size}; {v['last_added']} embedded now in {v['last_seconds']:.1f} s)"
 
 
 def cmd_import(args: argparse.Namespace) -> int:

