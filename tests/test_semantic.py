@@ -102,6 +102,9 @@ def test_build_vectors_is_idempotent_and_incremental(tmp_path: Path, encoder: se
     assert summary is not None and summary["vectors"] == len(CLAIMS) + 1 and summary["last_added"] == 1
     assert summary["last_seconds"] > 0
     assert semantic.build_vectors(db, model=encoder) == 0
+    with sqlite3.connect(db) as conn:  # keys edited by hand: counted as no last run, not a crash
+        conn.execute("UPDATE meta SET value = 'lots' WHERE key = ?", (semantic.LAST_ADDED,))
+    assert semantic.vector_summary(sqlite3.connect(db))["last_added"] == 0
 
 
 def test_knowledge_build_reports_its_vectors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

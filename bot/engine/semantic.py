@@ -194,8 +194,11 @@ def vector_summary(conn: sqlite3.Connection) -> dict[str, float] | None:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claim_vectors'").fetchone():
         return None
     n, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(vec)), 0) FROM claim_vectors").fetchone()
-    return {"vectors": n, "bytes": size, "last_added": int(_meta(conn, LAST_ADDED) or 0),
-            "last_seconds": float(_meta(conn, LAST_SECONDS) or 0.0)}
+    try:  # a database from before these keys has none; one edited by hand may hold anything
+        last = int(_meta(conn, LAST_ADDED) or 0), float(_meta(conn, LAST_SECONDS) or 0.0)
+    except ValueError:
+        last = 0, 0.0
+    return {"vectors": n, "bytes": size, "last_added": last[0], "last_seconds": last[1]}
 
 
 def build_vectors(db_path: str | Path, batch: int = 512, model: Encoder | None = None, name: str | None = None) -> int:
