@@ -124,6 +124,20 @@ def semantic_db(db: Path, model_path: Path | None, model: Any = None) -> tuple[P
     return sem_db, time.perf_counter() - t0, added
 
 
+def time_embeddings(index: Any) -> list[float]:
+    """Wrap a semantic index's query_vector so that each message the cascade sends through the model appends
+    the model's thread CPU time (ms) to the returned list: its length is how many were embedded."""
+    real, times = index.query_vector, []
+
+    def timed(text: str, max_tokens: int = 256) -> Any:
+        c = time.thread_time()
+        vector = real(text, max_tokens)
+        times.append((time.thread_time() - c) * 1000)
+        return vector
+    index.query_vector = timed
+    return times
+
+
 def semantic_figures(db: Path, model_path: Path | None, queries: list[tuple[str, str]], qrels: dict[str, set[str]],
                      negatives: str) -> tuple[dict[str, Any], dict]:
     """The same queries through the semantic tier (bot/engine/semantic.py, the optional extra) with the
@@ -137,9 +151,7 @@ def semantic_figures(db: Path, model_path: Path | None, queries: list[tuple[str,
     t0 = time.perf_counter()
     index = sem.SemanticIndex(conn, model=model, path=model_path)
     load_s = time.perf_counter() - t0
-    embedded = []  # the messages the cascade sent through the model
-    real = index.query_vector
-    index.query_vector = lambda text, max_tokens=sem.MAX_TOKENS: embedded.append(1) or real(text, max_tokens)
+    embedded = time_embeddings(index)  # the messages the cascade sent through the model
     matcher = Matcher(conn, semantic=index)  # the model's own fusion.json, else fusion-semantic.json
     figures, run_ = measure(matcher, queries, qrels)
     figures["embedded_share"] = round(len(embedded) / max(len(queries), 1), 3)

@@ -28,7 +28,7 @@ from typing import Any
 
 from benchmarks.metrics import evaluate, percentile, read_qrels
 from benchmarks import require
-from benchmarks.retrieval import CLEF, clef_claims, clef_queries
+from benchmarks.retrieval import CLEF, clef_claims, clef_queries, time_embeddings
 from benchmarks import VAR
 
 PLACES = ["Ohio", "Texas", "Florida", "London", "Paris", "Lagos", "Delhi", "Sydney", "Toronto", "Berlin", "Madrid", "Nairobi"]
@@ -175,16 +175,8 @@ def serve(n: int, semantic: bool = False) -> None:
     from bot.engine.service import Engine
 
     engine = Engine(VAR / "bench" / f"scale-{n}.db", semantic=semantic)
-    embedded: list[float] = []  # CPU ms of each message the cascade sent through the model, in the model
-    if engine.semantic is not None:
-        real = engine.semantic.query_vector
-
-        def timed(text: str, max_tokens: int = 256) -> Any:
-            c = time.thread_time()
-            vector = real(text, max_tokens)
-            embedded.append((time.thread_time() - c) * 1000)
-            return vector
-        engine.semantic.query_vector = timed
+    # CPU ms of each message the cascade sent through the model, in the model
+    embedded: list[float] = time_embeddings(engine.semantic) if engine.semantic is not None else []
     queries = clef_queries(CLEF / "dev" / "tweets.queries.tsv")
     for _, q in queries[:20]:
         engine.check(q)

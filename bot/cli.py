@@ -220,7 +220,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if reading.ocr_error:  # the hashes still count: a known picture is recognised without OCR
             print(f"check: {args.image}: {reading.ocr_error} (known pictures are still matched)", file=sys.stderr)
         print(f"read from the image: {' '.join(reading.text.split()) or '(no text)'}", file=sys.stderr)
-        result = engine.check_image(reading.text, [h.hex for h in reading.hashes if h.usable])
+        result = engine.check_image(reading.text, reading.usable_hashes)
         if result.image:
             print(f"known picture of {result.image.claim_id} ({result.image.distance} bits): {result.image.description}",
                   file=sys.stderr)

@@ -45,7 +45,7 @@ def jpeg(im: "Image.Image", quality: int = 85) -> bytes:
 
 def hashes_of(data: bytes) -> list[str]:
     """What a chat layer passes: the usable PDQ hashes of the received picture."""
-    return [h.hex for h in read_image(data, ocr=False).hashes if h.usable]
+    return read_image(data, ocr=False).usable_hashes
 
 
 def entry(**changes) -> dict:

@@ -71,9 +71,6 @@ class PictureReader:
         recent.append(now)
         return True
 
-    def busy(self, chat: Hashable) -> bool:
-        return chat in self._busy
-
     @contextlib.contextmanager
     def one_per_chat(self, chat: Hashable) -> Iterator[None]:
         """Hold `chat`'s only picture slot; ChatBusy when another picture from it is being read. A set, not a
@@ -100,8 +97,7 @@ class PictureReader:
         """The engine's answer for the message's first picture: a known picture, or its text with the caption."""
         reading = await self.read(msg.images[0])
         text = matched_text(reading.text, msg.text)
-        hashes = [h.hex for h in reading.hashes if h.usable]
-        result = await asyncio.to_thread(engine.check_image, text, hashes)
+        result = await asyncio.to_thread(engine.check_image, text, reading.usable_hashes)
         return PictureCheck(result, text, reading.ocr_error)
 
     def limits(self, t: Translator) -> str:

@@ -93,6 +93,11 @@ def _plural_ok(alias: str) -> bool:
 class RoleIndex:
     """The gazetteer (name, kind, alias, part_of[, acts_for]) compiled for finding actors and their roles."""
 
+    @classmethod
+    def from_db(cls, conn: Any) -> "RoleIndex":
+        """The gazetteer table of a built database (a sqlite3 connection or a sqlite_utils Database)."""
+        return cls(conn.execute("SELECT name, kind, alias, part_of, acts_for FROM gazetteer").fetchall())
+
     def __init__(self, rows: Iterable[tuple[str | None, ...]]) -> None:
         self.kind: dict[str, str] = {}
         self.part_of: dict[str, str] = {}

@@ -144,7 +144,7 @@ class Matcher(ForeignLanguageDecisions):
             "SELECT DISTINCT name, alias FROM entities WHERE role = 'actor'").fetchall()] if self.n_docs < 50_000 else []
         self.aliases = actors.by_name(rows)
         self.names = actors.NameIndex(self.aliases)
-        self.role_index = actor_roles.RoleIndex(self.conn.execute("SELECT name, kind, alias, part_of, acts_for FROM gazetteer").fetchall())
+        self.role_index = actor_roles.RoleIndex.from_db(self.conn)
 
     def names_entity(self, name: str, extra_aliases: list[str], toks: list[str], text: str) -> bool:
         aliases = self.aliases.get(name, []) + [actors.compile_alias(a) for a in [name, *extra_aliases]]
@@ -376,7 +376,10 @@ class Matcher(ForeignLanguageDecisions):
                      for _, _, name in self.role_index.mentions(actor_roles.role_tokens(normalize.clean(f)))]
         asserted = actor_roles.Roles(known.doers, known.targets if s.roles.targets else (), ())
         added = actor_roles.unnamed_by_claim(asserted, s.roles, mentioned, self.role_index)
-        return [n for n in added if n in self.asserted_names(text)] if added else []
+        if not added:
+            return []
+        named = self.asserted_names(text)  # read once, not once per added actor
+        return [n for n in added if n in named]
 
     def asserted_names(self, text: str) -> set[str]:
         """The actors a message names in words and does not set aside ("not X", "forget X", "instead of X").

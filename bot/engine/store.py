@@ -69,10 +69,6 @@ def claim_states(claim: dict[str, Any], index: actor_roles.RoleIndex | None) -> 
     return index.metonym_states(actor_roles.role_tokens(normalize.clean(claim["statement"])))
 
 
-def gazetteer_roles(db: sqlite_utils.Database) -> actor_roles.RoleIndex:
-    return actor_roles.RoleIndex(db.execute("SELECT name, kind, alias, part_of, acts_for FROM gazetteer").fetchall())
-
-
 def _create_schema(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["claims"].create({"rowid": int, "id": str, "statement": str, "status": str, "main_actor": str, "actors": str,
@@ -179,7 +175,7 @@ def insert_claims(db: sqlite_utils.Database, claims: Iterable[dict[str, Any]], b
     # Imported claims get their main actor from the people of the database's gazetteer (see claim_main_actor).
     people = actors.NameIndex(actors.by_name(db.execute(
         "SELECT name, alias, case_sensitive FROM gazetteer WHERE kind = 'person'").fetchall()))
-    for row, fts, entity_rows, terms in _claim_rows(claims, start, df, people, gazetteer_roles(db)):
+    for row, fts, entity_rows, terms in _claim_rows(claims, start, df, people, actor_roles.RoleIndex.from_db(db)):
         rows.append(row); fts_rows.append(fts); ent_rows.extend(entity_rows); term_rows.extend(terms)
         added += 1
         if len(rows) >= batch:

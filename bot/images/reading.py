@@ -14,9 +14,14 @@ from bot.images.phash import PerceptualHash, query_hashes
 @dataclass(frozen=True)
 class ImageReading:
     text: str  # "" when nothing was read or OCR failed
-    hashes: list[PerceptualHash] = field(default_factory=list)  # the usable ones' hex go to Engine.check_image
+    hashes: list[PerceptualHash] = field(default_factory=list)
     ocr_confidence: float = 0.0
     ocr_error: ImageError | None = None  # OcrUnavailable or OcrTimeout: the hashes still count
+
+    @property
+    def usable_hashes(self) -> list[str]:
+        """The hex of the hashes worth matching (not too flat to trust): what Engine.check_image takes."""
+        return [h.hex for h in self.hashes if h.usable]
 
 
 def read_image(data: bytes, *, languages: str = DEFAULT_LANGUAGES, timeout: float = DEFAULT_TIMEOUT,
