@@ -179,6 +179,36 @@ def test_processes_starting_at_once_migrate_once(state_target):
         s.close()
 
 
+def test_a_store_waits_for_a_writer_holding_a_new_file(tmp_path):
+    """Switching a new file to WAL while another process holds its write lock: SQLite answers "locked" at
+    once, not after its busy timeout (this is how stores starting together on a fresh file failed). The
+    store waits for the lock instead and opens once it is released."""
+    path = tmp_path / "state.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE other (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    opened: list[StateStore] = []
+    errors: list[BaseException] = []
+
+    def start():
+        try:
+            opened.append(open_state(path))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join(0.3)  # it is still waiting: nothing has failed
+    assert errors == [] and opened == []
+    holder.execute("COMMIT")
+    holder.close()
+    thread.join(30)
+    assert errors == [] and len(opened) == 1
+    assert opened[0].query("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+    assert opened[0].schema_version() == migrations.LATEST
+    opened[0].close()
+
+
 def test_a_newer_schema_is_refused(state_target):
     with open_state(state_target) as s:
         s.execute("INSERT INTO schema_migrations (version, name, applied_ts) VALUES (?, ?, ?)",

@@ -16,6 +16,33 @@ from bot.state import migrations
 from bot.state.base import Params, StateStore, Tx
 
 
+# How long a store waits for another connection's lock (another process, or a second store on the file)
+_LOCK_WAIT_SECONDS = 30.0
+
+
+def _enter_wal(conn: sqlite3.Connection, deadline: float) -> None:
+    """Switch the file to WAL, retrying while another connection holds it. Changing the journal mode needs
+    an exclusive lock and SQLite answers "database is locked" at once, without the busy timeout, when a
+    second process is opening the same new file at the same moment; once one of them has switched, the
+    others find WAL already set. (A mode it could not change is answered with the old one, so that is
+    retried too; an in-memory database keeps "memory".)"""
+    pause = 0.001
+    while True:
+        try:
+            (mode,) = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            if mode in ("wal", "memory"):
+                return
+            problem: Exception = sqlite3.OperationalError(f"journal mode stayed {mode!r}, not WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            problem = exc
+        if time.monotonic() >= deadline:
+            raise problem
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 class SqliteState(StateStore):
     dialect = "sqlite"
 
@@ -25,11 +52,12 @@ class SqliteState(StateStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         # timeout: another process (or a second store on the same file) holding the write lock: wait, don't fail
-        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                    timeout=_LOCK_WAIT_SECONDS)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")  # acknowledged means on disk
         try:
+            _enter_wal(self.conn, deadline=time.monotonic() + _LOCK_WAIT_SECONDS)
+            self.conn.execute("PRAGMA synchronous=FULL")  # acknowledged means on disk
             self._migrate()
         except BaseException:
             self.conn.close()
