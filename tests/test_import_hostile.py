@@ -66,6 +66,31 @@ def test_the_same_item_in_two_files_is_imported_once(tmp_path, capsys):
     assert Engine(db).about()["claims"] == 1
 
 
+LONE = "\udc80"  # a lone surrogate: JSON's \\u escapes can spell it, UTF-8 (and so SQLite) cannot store it
+
+
+@pytest.mark.parametrize("bad, field", [
+    (review(f"Windmills cause cancer in towns {LONE}"), "claimReviewed"),
+    (review("Windmills cause cancer in towns", rating=f"Fa{LONE}lse"), "fact_checks[0].rating"),
+    (review("Windmills cause cancer in towns", author={"name": f"Check{LONE}"}), "fact_checks[0].publisher"),
+    (review("Windmills cause cancer in towns", name=f"Headline {LONE}"), "fact_checks[0].headline"),
+    (review("Windmills cause cancer in towns",
+            itemReviewed={"author": {"name": f"Claimant{LONE}"}}), "first_report.outlet"),
+])
+def test_text_that_cannot_be_stored_skips_its_item_by_field_and_keeps_the_rest(tmp_path, capsys, bad, field):
+    """One item with a lone surrogate in any text it keeps is skipped with the field named; the good item
+    beside it is imported (it used to abort the whole import with a UnicodeEncodeError from SQLite)."""
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps([bad, review("A perfectly good claim about vaccines")]))  # json escapes it
+    db = tmp_path / "imported.db"
+    assert main(["knowledge", "import", str(feed), "--db", str(db)]) == 0
+    err = capsys.readouterr().err
+    assert f"item 1: {field} is not valid Unicode" in err
+    engine = Engine(db)
+    assert engine.about()["claims"] == 1
+    assert engine.check("A perfectly good claim about vaccines").matches[0].claim.startswith("A perfectly good")
+
+
 def test_store_refuses_nothing_when_a_batch_repeats_an_id(tmp_path):
     from bot.engine.store import import_claims
 

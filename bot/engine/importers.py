@@ -79,9 +79,34 @@ def _url(value: Any) -> str:
 def _statement(value: Any, field_name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{field_name} missing or empty")
+    if (problem := _not_unicode(value)) is not None:
+        raise ValueError(f"{field_name} {problem}")
     if len(value.strip()) > MAX_STATEMENT_CHARS:
         raise ValueError(f"{field_name} longer than {MAX_STATEMENT_CHARS} characters ({len(value.strip()):,})")
     return value.strip()
+
+
+def _not_unicode(text: str) -> str | None:
+    """Why `text` cannot be stored (a lone surrogate, which JSON's \\u escapes can spell but UTF-8 cannot
+    encode), or None when it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"is not valid Unicode (a lone surrogate at character {exc.start + 1})"
+    return None
+
+
+def _unstorable(value: Any, path: str = "") -> str | None:
+    """The first text in a converted record that cannot be stored, as "field problem", or None."""
+    if isinstance(value, str):
+        problem = _not_unicode(value)
+        return f"{path or 'text'} {problem}" if problem else None
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        where = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        if (found := _unstorable(child, where)) is not None:
+            return found
+    return None
 
 
 def _language(value: Any) -> str:
@@ -229,6 +254,11 @@ def parse_document(data: Any, origin: str = "<input>") -> ImportReport:
             continue
         except Exception as exc:  # a shape no rule above foresaw: skip the item, keep the import going
             report.skipped.append(f"{origin}: item {n}: malformed ({type(exc).__name__})")
+            continue
+        # a rating or publisher SQLite could not store, named by the field it came from (the reviews first:
+        # the status note repeats their rating)
+        if (problem := _unstorable({"fact_checks": record["fact_checks"], **record})) is not None:
+            report.skipped.append(f"{origin}: item {n}: {problem}")
             continue
         if record["id"] in seen:
             report.skipped.append(f"{origin}: item {n}: duplicate of an earlier item")
