@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.engine import knowledge as kn
@@ -225,3 +227,87 @@ def test_hostile_channel_handles_are_refused(tmp_path, loader):
     assert any(p.startswith(f"{path}: [0].telegram: ") and "at most" in p for p in found), found[:3]
     assert any(p.startswith(f"{path}: [0].telegram[{kn.MAX_HANDLES + 1}].handle") for p in found), found[:3]
     assert sum(len(p) for p in found) < 10_000
+
+
+# --- silent changes: what a merge leftover or a stray character would have slipped past validation -------
+
+@pytest.mark.parametrize("extra_line, key, first_line", [
+    ("status: true\n", "status", 4),
+    ("statement: Something else entirely was claimed.\n", "statement", 2),
+])
+def test_a_duplicate_key_is_refused_naming_the_key_and_both_lines(tmp_path, loader, extra_line, key, first_line):
+    """PyYAML keeps the last of two equal keys without a word: a second `status:` left by a merge flipped
+    the verdict."""
+    path = _claim(tmp_path, extra=extra_line)
+    (found,) = problems(tmp_path)
+    assert found.startswith(f"{path}: invalid YAML (line 17,")  # the second one, after GOOD's 16 lines
+    assert f"duplicate key {key!r} (first on line {first_line})" in found
+
+
+def test_a_duplicate_key_in_a_nested_record_is_refused(tmp_path, loader):
+    path = _claim(tmp_path, {"  outlet: Example Times\n": "  outlet: Example Times\n  outlet: Other Times\n"})
+    assert any(p.startswith(str(path)) and "duplicate key 'outlet'" in p for p in problems(tmp_path))
+
+
+@pytest.mark.parametrize("word", ["off", "on", "yes", "no", "Off", "NO"])
+def test_yaml_11_booleans_other_than_true_and_false_are_not_a_status(tmp_path, loader, word):
+    path = _claim(tmp_path, {"status: unproven": f"status: {word}"})
+    (found,) = problems(tmp_path)
+    assert found.startswith(f"{path}: status: {word!r} is not one of")
+
+
+@pytest.mark.parametrize("word, status", [("false", "false"), ("true", "true"), ("False", "false")])
+def test_true_and_false_are_still_statuses(tmp_path, loader, word, status):
+    _claim(tmp_path, {"status: unproven": f"status: {word}"})
+    assert load_knowledge(tmp_path).claims[0]["status"] == status
+
+
+@pytest.mark.parametrize("escape, code", [("\\0", "0000"), ("\\e", "001B"), ("\\a", "0007"), ("\\x85", "0085"),
+                                         ("\\u202e", "202E"), ("\\udc80", "DC80")])
+def test_control_characters_in_text_are_refused(tmp_path, loader, escape, code):
+    path = _claim(tmp_path, {"statement: Example statement about a thing that happened.":
+                             f'statement: "Example {escape}statement about a thing."'})
+    (found,) = problems(tmp_path)
+    if code == "DC80" and loader == "libyaml":  # libyaml refuses the escape itself
+        assert found.startswith(f"{path}: invalid YAML (line 2,") and "invalid Unicode" in found
+    else:
+        assert found == f"{path}: statement: contains the control character U+{code} at character 9"
+
+
+def _yaml_quoted(text: str) -> str:
+    """`text` as a YAML double-quoted scalar, every character outside printable ASCII escaped."""
+    return '"' + "".join(ch if " " <= ch <= "~" and ch not in '"\\' else f"\\U{ord(ch):08x}" for ch in text) + '"'
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u202d\u202e"),
+               min_size=1, max_size=40).filter(str.strip),
+       st.sampled_from(["\x00", "\x1b", "\x7f", "\x9b", "\u202d", "\u202e"]), st.integers(0, 40))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_text_with_a_control_character_is_refused_and_without_one_is_kept(tmp_path_factory, text, control, at):
+    root = tmp_path_factory.mktemp("k")
+    write_claim(root, "example-claim", GOOD.format(id="example-claim").replace(
+        "status_note: Only anonymous sources.", f"status_note: {_yaml_quoted(text)}"))
+    kept = load_knowledge(root).claims[0]["status_note"]
+    assert kept == text.strip()
+    hostile = text[:at] + control + text[at:]
+    write_claim(root, "example-claim", GOOD.format(id="example-claim").replace(
+        "status_note: Only anonymous sources.", f"status_note: {_yaml_quoted(hostile)}"))
+    (found,) = problems(root)
+    assert f"status_note: contains the control character U+{ord(control):04X}" in found
+
+
+def test_a_date_in_the_future_is_refused(tmp_path, loader):
+    path = _claim(tmp_path, {"last_reviewed: 2026-11-26": "last_reviewed: 9999-12-31",
+                             "  date: 2020-08-17": "  date: 2062"})
+    assert sorted(problems(tmp_path)) == sorted([f"{path}: last_reviewed: '9999-12-31' is in the future",
+                                                 f"{path}: first_report.date: '2062' is in the future"])
+
+
+def test_a_stray_file_among_the_claims_is_named_and_an_upper_case_suffix_is_read(tmp_path):
+    write_claim(tmp_path, "example-claim")
+    (tmp_path / "claims" / "example-claim.yaml").rename(tmp_path / "claims" / "example-claim.YAML")
+    assert [c["id"] for c in load_knowledge(tmp_path).claims] == ["example-claim"]
+    stray = tmp_path / "claims" / "other-claim.yaml.bak"
+    stray.write_text(GOOD.format(id="other-claim"), encoding="utf-8")
+    (tmp_path / "claims" / ".hidden.swp").write_text("editor state")  # hidden files are an editor's, not ours
+    assert problems(tmp_path) == [f"{stray}: not a claim file (claim files end in .yaml or .yml): rename or remove it"]

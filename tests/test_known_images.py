@@ -351,10 +351,10 @@ def test_the_engine_matches_without_pillow():
 def test_the_audit_lists_the_sources_of_known_images(tmp_path):
     from bot.engine.audit import claim_sources, review_is_stale
 
-    claim_with_images(tmp_path, [entry(source={**SOURCE, "date": "2030-01-02"})])
+    claim_with_images(tmp_path, [entry(source={**SOURCE, "date": "2026-11-30"})])
     claim = load_knowledge(tmp_path).claims[0]
     image = [s for s in claim_sources(claim) if s["kind"] == "image"]
-    assert image == [{"kind": "image", "by": "", "outlet": SOURCE["outlet"], "date": "2030-01-02",
+    assert image == [{"kind": "image", "by": "", "outlet": SOURCE["outlet"], "date": "2026-11-30",
                       "headline": SOURCE["headline"], "url": "", "author": "", "rating": "", "summary": "A drawn picture."}]
     assert review_is_stale(claim)  # a picture's source dated after the last review
 

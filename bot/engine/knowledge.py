@@ -150,6 +150,27 @@ class _StrictLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _mapping_without_duplicates(loader: Any, node: Any) -> Any:
+    """A mapping whose keys are all different. PyYAML keeps the last of two equal keys without a word, so
+    a line left over from a merge (a second `status:`) would flip a verdict silently."""
+    first: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            if key_node.value in first:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value[:80]!r} (first on line "
+                                f"{first[key_node.value].line + 1})", key_node.start_mark)
+            first[key_node.value] = key_node.start_mark
+    return yaml.constructor.SafeConstructor.construct_yaml_map(loader, node)
+
+
+def _bool_or_word(loader: Any, node: Any) -> Any:
+    """true/false as booleans; YAML 1.1's other booleans (yes, no, on, off) kept as the word written, so
+    `status: off` is reported as no status rather than read as "false"."""
+    word = loader.construct_scalar(node)
+    return word.lower() == "true" if word.lower() in ("true", "false") else word
+
+
 def _timestamp_or_text(loader: Any, node: Any) -> Any:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
@@ -157,14 +178,19 @@ def _timestamp_or_text(loader: Any, node: Any) -> Any:
         return loader.construct_scalar(node)
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+_CONSTRUCTORS = {"tag:yaml.org,2002:timestamp": _timestamp_or_text, "tag:yaml.org,2002:map": _mapping_without_duplicates,
+                 "tag:yaml.org,2002:bool": _bool_or_word}
+for _tag, _constructor in _CONSTRUCTORS.items():
+    _StrictLoader.add_constructor(_tag, _constructor)
 
 
 if yaml.__with_libyaml__:
     class _CStrictLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
-        """libyaml's loader with the same date rule; used only after _check_events passed the text."""
+        """libyaml's loader with the same rules for dates, keys and booleans; used only after _check_events
+        passed the text."""
 
-    _CStrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+    for _tag, _constructor in _CONSTRUCTORS.items():
+        _CStrictLoader.add_constructor(_tag, _constructor)
 
 
 def _check_events(text: str) -> None:
@@ -210,6 +236,25 @@ def _real_date(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Characters no card should carry: C0/C1 controls other than tab and line breaks (NUL, ESC, BEL...), lone
+# surrogates (a YAML "\\udc80" escape; SQLite cannot store them) and the bidi overrides that reorder the
+# text a reader sees (U+202D, U+202E; Arabic and Hebrew need neither).
+_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202d\u202e\ud800-\udfff]")
+
+
+def _unprintable(value: str) -> str | None:
+    """What is wrong with a text's characters, or None."""
+    m = _UNPRINTABLE_RE.search(value)
+    return None if m is None else f"contains the control character U+{ord(m.group()):04X} at character {m.start() + 1}"
+
+
+def _in_future(value: str) -> bool:
+    """A date (YYYY, YYYY-MM or YYYY-MM-DD) that starts after tomorrow: a typo such as 2062 for 2026 (a day's
+    slack for time zones)."""
+    parts = [int(p) for p in value.split("-")]
+    return dt.date(parts[0], *(parts[1:] + [1, 1])[:2]) > dt.date.today() + dt.timedelta(days=1)
 
 
 def _scalar(value: Any) -> Any:
@@ -260,6 +305,8 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         for v in value:
             if len(v) > MAX_TEXT_CHARS:
                 problems.append(f"{where}: an item is longer than {MAX_TEXT_CHARS} characters")
+            if (bad := _unprintable(v)) is not None:
+                problems.append(f"{where}: an item {bad}")
             if kind == "hosts" and (len(v) > MAX_URL_LENGTH or any(ch.isspace() or not ch.isprintable() for ch in v)):
                 problems.append(f"{where}: {v[:80]!r} is not a domain (spaces or control characters)")
         if kind == "strs" and not value:
@@ -276,6 +323,8 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         value = str(value)
         if len(value) > MAX_TEXT_CHARS:
             problems.append(f"{where}: longer than {MAX_TEXT_CHARS} characters")
+        if (bad := _unprintable(value)) is not None:
+            problems.append(f"{where}: {bad}")
         return value
     if not isinstance(value, str) or not value.strip():
         if isinstance(value, int) and kind == "date":
@@ -284,6 +333,9 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
             problems.append(f"{where}: must be a non-empty string")
             return ""
     value = value.strip()
+    if kind != "url" and (bad := _unprintable(value)) is not None:  # a URL's own check names them
+        problems.append(f"{where}: {bad}")
+        return value
     if kind == "hash":
         value = value.lower()
         if not known_images.is_hash(value):
@@ -313,6 +365,8 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         problems.append(f"{where}: {repr(value)[:80]} is not {expected}")
     elif kind in ("date", "day") and not _real_date(value):
         problems.append(f"{where}: {value!r} is not a real date")
+    elif kind in ("date", "day") and _in_future(value):
+        problems.append(f"{where}: {value!r} is in the future")
     return value
 
 
@@ -435,7 +489,8 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     if not root.is_dir():
         raise KnowledgeError([f"{root}: knowledge directory not found"])
     kb = Knowledge()
-    claim_files = sorted((root / "claims").glob("*.y*ml"))
+    claim_files, others = _claim_files(root / "claims")
+    problems += [f"{path}: not a claim file (claim files end in .yaml or .yml): rename or remove it" for path in others]
     for path in claim_files:
         kb.files.append(path)
         data = _load_yaml(path, problems, MAX_CLAIM_FILE_BYTES)
@@ -493,3 +548,13 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     kb.claims.sort(key=lambda c: c["id"])
     kb.warnings = distortion_warnings(kb) + known_images.near_duplicates(kb.claims)
     return kb
+
+
+def _claim_files(directory: Path) -> tuple[list[Path], list[Path]]:
+    """The claim files (.yaml or .yml, any case), and the other visible files beside them (a
+    `claim.yaml.bak` would otherwise leave the database without a word about the file)."""
+    if not directory.is_dir():
+        return [], []
+    files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
+    return ([p for p in files if p.suffix.lower() in (".yaml", ".yml")],
+            [p for p in files if p.suffix.lower() not in (".yaml", ".yml")])
