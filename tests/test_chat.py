@@ -206,6 +206,34 @@ def test_a_lone_surrogate_is_made_encodable_at_the_boundary() -> None:
     tg.to_html(tg.card_reply_lines(reply)).encode("utf-8")  # does not raise
 
 
+async def test_command_arguments_and_button_texts_with_a_lone_surrogate_are_answered_and_stored(
+        conversation: Conversation) -> None:
+    """Command arguments and a button's checked text reach the store as message text does, made encodable:
+    each used to end in the generic error (SQLite's UnicodeEncodeError) and the feedback was lost."""
+    admin = group_msg(is_admin=True)
+    calls = {
+        "mute": lambda out: conversation.mute(admin, out, "x\ud800", mute=True),
+        "unmute": lambda out: conversation.mute(admin, out, "x\ud800", mute=False),
+        "sources by id": lambda out: conversation.sources(admin, out, "x\ud800", exact=True),
+        "sources by text": lambda out: conversation.sources(admin, out, IRAN + " \ud800"),
+        "moderation": lambda out: conversation.moderation_command(admin, out, ["cooldown", "5\ud800"]),
+        "wrong match": lambda out: conversation.on_action(admin, out, Action(ActionKind.WRONG, CLAIM), IRAN + "\udfff"),
+        "button of a bad id": lambda out: conversation.on_action(admin, out, Action(ActionKind.SOURCES, "x\udfff")),
+    }
+    answered = {}
+    for name, call in calls.items():
+        out = Capture()
+        await call(out)
+        answered[name] = out.replies
+    assert all(len(r) == 1 for r in answered.values()), answered
+    errors = [name for name, (r,) in answered.items() if isinstance(r, Refusal) and r.kind is RefusalKind.ERROR]
+    assert errors == []
+    assert answered["mute"] == [Refusal(RefusalKind.UNKNOWN_CLAIM, "x\ufffd")]
+    assert answered["button of a bad id"] == [Refusal(RefusalKind.GONE)]
+    (feedback,) = conversation.state.feedback()
+    assert feedback["text"] == IRAN + "\ufffd" and feedback["claim_id"] == CLAIM
+
+
 def test_a_bad_environment_value_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_PORT"):
         Settings.from_env({"TELEGRAM_WEBHOOK_PORT": "abc"})

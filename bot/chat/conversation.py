@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bot.chat import checking, pictures, texts
 from bot.chat.commands import parse_moderation
 from bot.chat.i18n import for_locale, language_of
+from bot.chat.layout import scrub
 from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsReply, DownloadFailed, ForwardOrigin,
                                HelpReply, Incoming, LogChatProbe, MuteReply, Notice, ReceiptKind, Receipt, Refusal,
                                RefusalKind, Responder, SettingsReply, SourcesReply, RelatedReply)
@@ -77,11 +78,12 @@ class Conversation:
         return await asyncio.to_thread(self.engine.outlet_for_channel, origin.username)
 
     async def card(self, claim_id: str, lang: str = "en") -> Card | None:
-        return await asyncio.to_thread(self.engine.card, claim_id.strip(), lang=lang) if claim_id.strip() else None
+        claim_id = scrub(claim_id).strip()
+        return await asyncio.to_thread(self.engine.card, claim_id, lang=lang) if claim_id else None
 
     async def card_for(self, text: str, lang: str = "en") -> Card | None:
         """A claim id, or else the best match for the text."""
-        text = text.strip()
+        text = scrub(text).strip()
         if not text:
             return None
         if " " not in text and (card := await self.card(text, lang)) is not None:
@@ -90,6 +92,8 @@ class Conversation:
 
     async def search(self, text: str, limit: int = 10, lang: str = "en") -> list[Card]:
         """Up to `limit` candidate claims' cards, best first (inline search: the user picks one to share)."""
+        text = scrub(text)
+
         def go() -> list[Card]:
             found = self.engine.search(text, limit=limit)
             cards = (self.engine.card(m.id, confidence=m.score, decision="match", lang=lang) for m in found.matches[:limit])
@@ -129,6 +133,8 @@ class Conversation:
 
     async def sources(self, msg: Incoming, out: Responder, arg: str, *, exact: bool = False) -> None:
         """Every source of a claim named by id, or (not `exact`) of the best match for the text."""
+        arg = scrub(arg)  # command arguments, like message text, are made encodable before anything stores them
+
         async def go() -> None:
             if not arg.strip():
                 await out.reply(HelpReply("sources"))
@@ -224,7 +230,7 @@ class Conversation:
             await _asked(out, out.reply(refusal))
             return
         try:
-            changes = parse_moderation(args, msg.chat_id)
+            changes = parse_moderation([scrub(a) for a in args], msg.chat_id)
         except SettingError as e:
             detail = texts.setting_problem(e, msg.platform, for_locale(msg.locale))
             await _asked(out, out.reply(Refusal(RefusalKind.SETTING, detail)))
@@ -235,6 +241,8 @@ class Conversation:
         await self.settings(msg, out, changes)
 
     async def mute(self, msg: Incoming, out: Responder, claim_id: str, *, mute: bool) -> None:
+        claim_id = scrub(claim_id)
+
         async def go() -> None:
             if (refusal := self._guard(msg)) is not None:
                 await out.reply(refusal)
@@ -263,6 +271,8 @@ class Conversation:
     async def on_action(self, msg: Incoming, out: Responder, action: Action | None, checked_text: str = "") -> None:
         """A button under a card. `msg` is who pressed it and where; `checked_text` the message the card answered.
         `action` None: the button's reference has expired."""
+        checked_text = scrub(checked_text)
+
         async def go() -> None:
             if action is None:
                 await out.reply(Refusal(RefusalKind.EXPIRED))

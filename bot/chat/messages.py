@@ -106,6 +106,10 @@ class Action:
     claim_id: str
     label: str = ""  # for CLAIM: the claim's statement
 
+    def __post_init__(self) -> None:  # read back from a platform's button: encodable, as Incoming's text
+        object.__setattr__(self, "claim_id", scrub(self.claim_id))
+        object.__setattr__(self, "label", scrub(self.label))
+
 
 def card_actions(card: Card | None) -> tuple[Action, ...]:
     """The buttons every card carries: sources, related (when there are any), wrong match, helpful."""
