@@ -4,12 +4,14 @@ every documented limit, and the Discord echo's escape and unescape are inverses.
 
 from __future__ import annotations
 
+import discord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.discord import render as dc
 from bot.adapters.discord.responder import payload
 from bot.adapters.telegram import render as tg
+from bot.chat.i18n import translator
 from bot.chat.messages import CardReply, Incoming, Notice
 from bot.engine.cards import Card, CheckResult, FactCheck, OutletNote, RelatedClaim, Source
 from tests.fakes.discord_api import validate_message
@@ -65,13 +67,29 @@ def test_any_card_fits_every_discord_limit(card: Card, checked: str, notice: boo
     str(message).encode("utf-8")
 
 
+def _echoed(text: str) -> str:
+    """What the one-line echo keeps of a message: line breaks become spaces; zero-width spaces and isolate
+    marks (the echo's own devices) go."""
+    for mark in (dc.ZWSP, dc.FSI, dc.PDI):
+        text = text.replace(mark, "")
+    return text.replace("\n", " ").strip()
+
+
 @settings(max_examples=400, deadline=None)
-@given(ANY_TEXT)
-def test_discord_echo_escape_and_unescape_are_inverses(text: str) -> None:
+@given(ANY_TEXT, st.sampled_from(["", "\u2026", "...\u2026", "\u2068", "\u2069", "\\\u2026", "@everyone\u2026"]),
+       st.sampled_from(["en", "ar", "fa"]))
+def test_discord_echo_escape_and_unescape_are_inverses(text: str, end: str, lang: str) -> None:
+    """Through the card's author line too (isolated in a right-to-left card): the user's own trailing "…" and
+    isolate marks used to be taken for the echo's and the stored feedback text lost them."""
+    text += end
     escaped = dc.escape_user_text(text)
-    assert dc.unescape_user_text(escaped) == text.replace("\u200b", "").replace("\n", " ").strip()
+    assert dc.unescape_user_text(escaped) == _echoed(text)
     for raw in ("@everyone", "@here"):
         assert raw not in escaped
+    embed = discord.Embed(title="x")
+    dc._echo(embed, text, translator(lang))
+    if len(dc.escape_user_text(text)) <= dc.CHECKED_ECHO_MAX - 2:  # not cut
+        assert dc.checked_text_of(embed) == _echoed(text)
 
 
 def test_a_huge_statement_is_a_bounded_card() -> None:

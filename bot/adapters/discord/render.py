@@ -42,6 +42,7 @@ CHOICES_MAX = 25
 
 ELLIPSIS = "\u2026"
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate, pop directional isolate
+ZWSP = "\u200b"  # breaks a mention in the echo; marks a user's own trailing ellipsis
 _OPENERS = ("\u2066", "\u2067", FSI)  # LRI, RLI, FSI
 CHECKED = N_("Checked:")
 CHECKED_PREFIX = "Checked: "  # English; each language has its own (checked_prefix)
@@ -100,11 +101,15 @@ _MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]{17,20})")
 
 
 def escape_user_text(text: str, limit: int | None = None) -> str:
-    """User text we echo: markdown and mentions neutralised (allowed_mentions none is the second guard).
-    Every special character gets one backslash and every `@` of a mention a zero-width space, so
-    `unescape_user_text` recovers the text exactly; a cut never splits an escape."""
-    out = _MARKDOWN.sub(r"\\\1", (text or "").replace("\u200b", "").replace("\n", " ").strip())
-    out = _MENTION.sub("@\u200b\\1", out)
+    """User text we echo on one line: markdown and mentions neutralised (allowed_mentions none is the
+    second guard). Every special character gets one backslash and every `@` of a mention a zero-width space;
+    a user's own trailing "…" is followed by one too, to tell it from the cut's. So `unescape_user_text`
+    recovers the text exactly, up to what the echo drops (line breaks become spaces; zero-width spaces and
+    isolate marks, which are ours, go) and up to a cut, which never splits an escape."""
+    plain = (text or "").replace(ZWSP, "").replace(FSI, "").replace(PDI, "").replace("\n", " ").strip()
+    out = _MENTION.sub(f"@{ZWSP}\\1", _MARKDOWN.sub(r"\\\1", plain))
+    if out.endswith(ELLIPSIS):
+        out += ZWSP
     if limit is not None and len(out) > limit:
         cut = out[: limit - 1]
         if len(cut) - len(cut.rstrip("\\")) & 1:  # an odd run of backslashes at the end: one escape was cut
@@ -117,9 +122,10 @@ _UNESCAPE_RE = re.compile(r"\\([\\*_`~|>#\-\[\]()])")
 
 
 def unescape_user_text(text: str) -> str:
-    """Inverse of `escape_user_text` for the echo (the zero-width spaces and isolates it added are dropped)."""
-    text = text.replace("\u200b", "").removeprefix(FSI).removesuffix(PDI)
-    return _UNESCAPE_RE.sub(r"\1", text.removesuffix(ELLIPSIS))
+    """Inverse of `escape_user_text` for the echo: the isolate around it and the zero-width spaces it added
+    are dropped, and a bare trailing "…" is the cut's (a user's own is followed by a zero-width space)."""
+    text = text.removeprefix(FSI).removesuffix(PDI).removesuffix(ELLIPSIS).replace(ZWSP, "")
+    return _UNESCAPE_RE.sub(r"\1", text)
 
 
 def _kb(text: str) -> str:
