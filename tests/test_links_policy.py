@@ -5,6 +5,8 @@ from __future__ import annotations
 from ipaddress import ip_address
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.links import find_urls, normalize_url, strip_urls
 from bot.links.addresses import BadHost, classify, connect_address, parse_ip_host, refusal_for
@@ -24,6 +26,9 @@ from bot.links.fetch import check_url
         ("::ffff:169.254.169.254", "link-local (IPv4-mapped)"), ("64:ff9b::10.0.0.1", "private (NAT64)"),
         ("64:ff9b::a9fe:a9fe", "link-local (NAT64)"), ("2002:7f00:1::", "loopback (6to4)"), ("2002:c0a8:101::1", "private (6to4)"),
         ("::127.0.0.1", "reserved"), ("2001:db8::1", "reserved"), ("64:ff9b:1::1", "reserved"),
+        # found by the second attack: IPv4-translated (SIIT) addresses and the IETF dummy address passed is_global
+        ("::ffff:0:7f00:1", "reserved (IPv4-translated, loopback)"), ("::ffff:0:a9fe:a9fe", "reserved (IPv4-translated, link-local)"),
+        ("::ffff:0:808:808", "reserved (IPv4-translated)"), ("192.0.0.8", "reserved"), ("192.0.0.170", "reserved"),
         # public
         ("93.184.216.34", ""), ("8.8.8.8", ""), ("2606:4700:4700::1111", ""), ("64:ff9b::8.8.8.8", ""),
         ("::ffff:8.8.8.8", ""), ("2002:0808:0808::1", ""),
@@ -37,7 +42,8 @@ def test_allow_private_opens_loopback_and_private_only() -> None:
     for addr in ("127.0.0.1", "10.0.0.1", "::1", "fd00::1", "::ffff:127.0.0.1"):
         assert refusal_for(ip_address(addr)).startswith("refused: address")
         assert refusal_for(ip_address(addr), allow_private=True) == ""
-    for addr in ("169.254.169.254", "fe80::1", "224.0.0.1", "ff02::1", "0.0.0.0", "::", "::ffff:169.254.169.254", "240.0.0.1"):
+    for addr in ("169.254.169.254", "fe80::1", "224.0.0.1", "ff02::1", "0.0.0.0", "::", "::ffff:169.254.169.254", "240.0.0.1",
+                 "::ffff:0:7f00:1", "::ffff:0:a00:1"):
         assert refusal_for(ip_address(addr), allow_private=True).startswith("refused: address"), addr
     assert refusal_for(ip_address("10.0.0.1")) == "refused: address 10.0.0.1 is private"
     assert refusal_for(ip_address("8.8.8.8")) == ""
@@ -110,6 +116,27 @@ def test_find_and_strip_urls() -> None:
     text = "Read https://en.wikipedia.org/wiki/Foo_(bar). Also (https://x.com/a?utm_source=t), www.bbc.co.uk/news!"
     assert find_urls(text) == ["https://en.wikipedia.org/wiki/Foo_(bar)", "https://x.com/a?utm_source=t", "http://www.bbc.co.uk/news"]
     assert "http" not in strip_urls(text) and "www." not in strip_urls(text)
+
+
+def _trim_by_recounting(url: str) -> str:
+    """The rule `find_urls` trims by, written as it first was (recounting on every step: quadratic)."""
+    from bot.engine.urls import _TRAILING
+
+    while url and url[-1] in _TRAILING:
+        opener = {")": "(", "]": "[", "}": "{"}.get(url[-1])
+        if opener and url.count(opener) >= url.count(url[-1]):
+            break
+        url = url[:-1]
+    return url
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("ab/_()[]{}.,;:!?'\"\u2019\u201d- "), max_size=30))
+def test_urls_are_trimmed_by_the_same_rule_in_linear_time(tail: str) -> None:
+    from bot.engine.urls import _trim
+
+    url = "https://ex.com/w" + tail
+    assert _trim(url) == _trim_by_recounting(url)
 
 
 class FakeClock:

@@ -20,15 +20,23 @@ def find_urls(text: str) -> list[str]:
     return list(seen)
 
 
+_OPENER = {")": "(", "]": "[", "}": "{"}
+
+
 def _trim(url: str) -> str:
-    """Trailing punctuation is prose, except a closing bracket the URL itself opened (Foo_(bar))."""
-    while url and url[-1] in _TRAILING:
-        closer = url[-1]
-        opener = {")": "(", "]": "[", "}": "{"}.get(closer)
-        if opener and url.count(opener) >= url.count(closer):
+    """Trailing punctuation is prose, except a closing bracket the URL itself opened (Foo_(bar)). The
+    brackets are counted once (linear: a URL followed by 64k ')' took 1.8 s counting on each step)."""
+    count = {ch: url.count(ch) for ch in "()[]{}"}
+    end = len(url)
+    while end and url[end - 1] in _TRAILING:
+        closer = url[end - 1]
+        opener = _OPENER.get(closer)
+        if opener and count[opener] >= count[closer]:
             break
-        url = url[:-1]
-    return url
+        if closer in count:
+            count[closer] -= 1
+        end -= 1
+    return url[:end]
 
 
 def strip_urls(text: str) -> str:

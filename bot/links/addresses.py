@@ -29,6 +29,7 @@ _V4_RULES: tuple[tuple[IPv4Network, str], ...] = tuple(
         ("10.0.0.0/8", "private"),
         ("172.16.0.0/12", "private"),
         ("192.168.0.0/16", "private"),
+        ("192.0.0.0/24", "reserved"),  # IETF protocol assignments (192.0.0.8, the dummy address, passed is_global)
     )
 )
 _V6_RULES: tuple[tuple[IPv6Network, str], ...] = tuple(
@@ -45,6 +46,7 @@ _V6_RULES: tuple[tuple[IPv6Network, str], ...] = tuple(
     )
 )
 _NAT64 = IPv6Network("64:ff9b::/96")
+_IPV4_TRANSLATED = IPv6Network("::ffff:0:0:0/96")  # SIIT (RFC 2765): an IPv4 address behind a translator
 
 
 def classify(ip: IPAddress) -> str:
@@ -61,6 +63,9 @@ def classify(ip: IPAddress) -> str:
     if ip.ipv4_mapped is not None:
         inner = classify(ip.ipv4_mapped)
         return f"{inner} (IPv4-mapped)" if inner else ""
+    if ip in _IPV4_TRANSLATED:  # meaningful only behind a translator: refused whatever it carries,
+        inner = classify(IPv4Address(int(ip) & 0xFFFFFFFF))  # allow_private included
+        return f"reserved (IPv4-translated{', ' + inner if inner else ''})"
     if ip in _NAT64:
         inner = classify(IPv4Address(int(ip) & 0xFFFFFFFF))
         return f"{inner} (NAT64)" if inner else ""
