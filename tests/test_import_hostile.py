@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.engine import importers
@@ -127,3 +129,39 @@ def test_a_valid_url_is_kept():
 def test_impossible_review_dates_are_dropped():
     claims = parse_document([review("Windmills cause cancer in nearby towns", datePublished="2021-02-30")]).claims
     assert claims[0]["fact_checks"][0]["date"] == ""
+
+
+@pytest.mark.parametrize("written, kept", [("2021-02-28garbage", ""), ("20215", ""), ("2021-02-28T10:00:00Z", "2021-02-28"),
+                                           ("2021-02-28 10:00", "2021-02-28"), ("2021-03", "2021-03"), ("2021", "2021")])
+def test_a_date_with_trailing_junk_is_no_date(written, kept):
+    """"20215" was read as 2021 and "2021-02-28garbage" as 2021-02-28: no date rather than a guessed one."""
+    (claim,) = parse_document([review("Windmills cause cancer in nearby towns", datePublished=written)]).claims
+    assert claim["fact_checks"][0]["date"] == kept
+
+
+@pytest.mark.parametrize("tag, code", [("zz-bogus", "en"), ("pt-BR", "pt"), ("es_ES", "es"), ("RU", "ru"), ("fil", "en")])
+def test_a_language_tag_gives_an_iso_639_1_code_or_english(tag, code):
+    (claim,) = parse_document([review("Windmills cause cancer in nearby towns", inLanguage=tag)]).claims
+    assert claim["language"] == code
+
+
+@pytest.mark.parametrize("statement", ["\u200b\u200b", "!!! ???", "\u202e\u202d", "\x00\x1b", "   \u2026  "])
+def test_a_statement_without_letters_or_digits_is_skipped(statement):
+    report = parse_document([review(statement), review("Windmills cause cancer in nearby towns")], "feed.json")
+    assert [c["statement"] for c in report.claims] == ["Windmills cause cancer in nearby towns"]
+    assert report.skipped == ["feed.json: item 1: claimReviewed has no letters or digits"]
+
+
+@given(st.text(max_size=30), st.sampled_from(["\x00", "\x07", "\x1b", "\x85", "\x9b", "\u202d", "\u202e"]),
+       st.integers(0, 30))
+@settings(max_examples=200, deadline=None)
+def test_control_characters_are_cleaned_out_of_imported_text_and_the_item_kept(text, control, at):
+    """A feed's stray control or bidi override character becomes a space (or goes) instead of reaching a
+    card; the knowledge validator refuses the same characters in curated files (bot/engine/characters.py)."""
+    from bot.engine.characters import unprintable
+
+    words = "Windmills cause cancer " + text[:at] + control + text[at:]  # st.text gives no lone surrogate
+    (claim,) = parse_document([review(words, rating="Fa" + control + "lse", name=control + "Headline")]).claims
+    kept = [claim["statement"], claim["fact_checks"][0]["rating"], claim["fact_checks"][0]["headline"]]
+    assert all(unprintable(t) is None for t in kept), kept
+    assert claim["statement"].startswith("Windmills cause cancer")

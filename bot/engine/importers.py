@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.engine.characters import without_controls
+from bot.engine.knowledge import ISO_639_1
 from bot.engine.urlcheck import valid_http_url
 
 # Bounds (issue 16): a 10 MB statement became a card of 4,886 pages, and a 100,000-deep document a
@@ -53,10 +55,11 @@ class ImportReport:
 
 
 def _text(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
-    """A scalar as one stripped string, cut to `limit` characters; containers give ''."""
+    """A scalar as one stripped string without control characters, cut to `limit` characters; containers
+    give ''."""
     if isinstance(value, (dict, list)) or value is None:
         return ""
-    text = str(value).strip()
+    text = without_controls(str(value)).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
@@ -81,9 +84,12 @@ def _statement(value: Any, field_name: str) -> str:
         raise ValueError(f"{field_name} missing or empty")
     if (problem := _not_unicode(value)) is not None:
         raise ValueError(f"{field_name} {problem}")
-    if len(value.strip()) > MAX_STATEMENT_CHARS:
-        raise ValueError(f"{field_name} longer than {MAX_STATEMENT_CHARS} characters ({len(value.strip()):,})")
-    return value.strip()
+    text = without_controls(value).strip()
+    if len(text) > MAX_STATEMENT_CHARS:
+        raise ValueError(f"{field_name} longer than {MAX_STATEMENT_CHARS} characters ({len(text):,})")
+    if not any(ch.isalnum() for ch in text):  # zero-width characters or punctuation alone: nothing to match
+        raise ValueError(f"{field_name} has no letters or digits")
+    return text
 
 
 def _not_unicode(text: str) -> str | None:
@@ -110,12 +116,15 @@ def _unstorable(value: Any, path: str = "") -> str | None:
 
 
 def _language(value: Any) -> str:
-    code = _text(value)[:2].lower()
-    return code if len(code) == 2 and code.isascii() and code.isalpha() else "en"
+    """An ISO 639-1 code from a language tag ("pt-BR" gives "pt"); English for a tag that names none."""
+    code = _text(value).split("-")[0].split("_")[0].lower()
+    return code if code in ISO_639_1 else "en"
 
 
 def _date(value: Any) -> str:
-    m = re.match(r"(\d{4}(?:-\d{2}(?:-\d{2})?)?)", value if isinstance(value, str) else "")
+    """YYYY, YYYY-MM or YYYY-MM-DD from the start of a date or date-time; '' for anything else ("20215",
+    "2021-02-28garbage")."""
+    m = re.match(r"(\d{4}(?:-\d{2}(?:-\d{2})?)?)(?:$|[T ])", value if isinstance(value, str) else "")
     if not m:
         return ""
     parts = [int(p) for p in m.group(1).split("-")]

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from bot.engine import known_images
+from bot.engine.characters import unprintable
 from bot.engine.outlets import RSP_LABELS
 from bot.engine.urlcheck import MAX_URL_LENGTH, url_problem
 
@@ -238,18 +239,6 @@ def _real_date(value: str) -> bool:
     return True
 
 
-# Characters no card should carry: C0/C1 controls other than tab and line breaks (NUL, ESC, BEL...), lone
-# surrogates (a YAML "\\udc80" escape; SQLite cannot store them) and the bidi overrides that reorder the
-# text a reader sees (U+202D, U+202E; Arabic and Hebrew need neither).
-_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202d\u202e\ud800-\udfff]")
-
-
-def _unprintable(value: str) -> str | None:
-    """What is wrong with a text's characters, or None."""
-    m = _UNPRINTABLE_RE.search(value)
-    return None if m is None else f"contains the control character U+{ord(m.group()):04X} at character {m.start() + 1}"
-
-
 def _in_future(value: str) -> bool:
     """A date (YYYY, YYYY-MM or YYYY-MM-DD) that starts after tomorrow: a typo such as 2062 for 2026 (a day's
     slack for time zones)."""
@@ -305,7 +294,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         for v in value:
             if len(v) > MAX_TEXT_CHARS:
                 problems.append(f"{where}: an item is longer than {MAX_TEXT_CHARS} characters")
-            if (bad := _unprintable(v)) is not None:
+            if (bad := unprintable(v)) is not None:
                 problems.append(f"{where}: an item {bad}")
             if kind == "hosts" and (len(v) > MAX_URL_LENGTH or any(ch.isspace() or not ch.isprintable() for ch in v)):
                 problems.append(f"{where}: {v[:80]!r} is not a domain (spaces or control characters)")
@@ -323,7 +312,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
         value = str(value)
         if len(value) > MAX_TEXT_CHARS:
             problems.append(f"{where}: longer than {MAX_TEXT_CHARS} characters")
-        if (bad := _unprintable(value)) is not None:
+        if (bad := unprintable(value)) is not None:
             problems.append(f"{where}: {bad}")
         return value
     if not isinstance(value, str) or not value.strip():
@@ -333,7 +322,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[str]) -> Any:
             problems.append(f"{where}: must be a non-empty string")
             return ""
     value = value.strip()
-    if kind != "url" and (bad := _unprintable(value)) is not None:  # a URL's own check names them
+    if kind != "url" and (bad := unprintable(value)) is not None:  # a URL's own check names them
         problems.append(f"{where}: {bad}")
         return value
     if kind == "hash":
