@@ -234,6 +234,18 @@ async def test_command_arguments_and_button_texts_with_a_lone_surrogate_are_answ
     assert feedback["text"] == IRAN + "\ufffd" and feedback["claim_id"] == CLAIM
 
 
+async def test_feedback_on_a_claim_we_do_not_have_is_refused_not_queued(conversation: Conversation) -> None:
+    """A forged button ("w:spam-001-visit-evil-example") made a feedback row per made-up id for the curators."""
+    for kind in (ActionKind.WRONG, ActionKind.HELPFUL):
+        out = Capture()
+        await conversation.on_action(group_msg(), out, Action(kind, "spam-001-visit-evil-example"), IRAN)
+        assert out.replies == [Refusal(RefusalKind.GONE)]
+    assert conversation.state.feedback(None) == []
+    out = Capture()
+    await conversation.on_action(group_msg(), out, Action(ActionKind.WRONG, CLAIM), IRAN)  # a real claim still counts
+    assert out.replies == [Receipt(ReceiptKind.WRONG)] and len(conversation.state.feedback()) == 1
+
+
 def test_a_bad_environment_value_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_PORT"):
         Settings.from_env({"TELEGRAM_WEBHOOK_PORT": "abc"})

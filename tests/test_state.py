@@ -77,6 +77,29 @@ def test_refs_expire_and_renew(store):
     assert [r["key"] for r in store.query("SELECT key FROM refs")] == ["other"]
 
 
+def test_a_taken_ref_is_taken_once_even_by_stores_at_once(store, state_target):
+    store.put_ref("once", "pages", 10, now=100)
+    assert store.take_ref("once", now=120) is None  # expired: nothing to take
+    store.put_ref("once", "pages", 10_000)
+    others = [open_state(state_target) for _ in range(4)]  # as the processes of a fleet
+    barrier = threading.Barrier(4)
+    got: list[str | None] = []
+
+    def take(s):
+        barrier.wait()
+        got.append(s.take_ref("once"))
+
+    threads = [threading.Thread(target=take, args=(s,)) for s in others]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got.count("pages") == 1 and got.count(None) == 3
+    assert store.get_ref("once") is None
+    for s in others:
+        s.close()
+
+
 def test_write_commits_and_rolls_back(store, state_target):
     with store.write() as tx:
         tx.execute("INSERT INTO muted_claims VALUES ('t', '1', 'a', 0)")

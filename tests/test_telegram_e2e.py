@@ -373,6 +373,40 @@ async def test_long_cards_are_cut_with_a_more_button(fake: FakeTelegram, bot: Bo
     assert "id: " + HUGE_ID in whole.replace("\n", " ")
 
 
+async def test_more_works_once_and_only_for_its_own_pages(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    """Telegram warns that a client can send any callback_data. A forged "More" named other references: a
+    card's checked text ("k<chat>:<message>") was read as pages, one message per character (3,065 queued from
+    one press) or, written as a JSON list, the user's own HTML posted as the bot's; and a real "More" pressed
+    again posted every page again."""
+    quoted = '"' + IRAN_TEXT + ' <b>OFFICIAL</b>"'  # valid JSON: the checked text stored for its card
+    _, (card,) = await ask(fake, USER, quoted)
+    before = len(fake.sent(USER))
+    for forged in (f"m:k{USER}:{card['message_id']}", "m:_abc", "m:" + "m" + "0" * 16, "m:", "m:m" + "g" * 16):
+        fake.press(USER, card, forged)
+    await fake.idle(0.3)
+    assert len(fake.sent(USER)) == before  # nothing posted
+    answers = [c.params.get("text") or "" for c in fake.calls_to("answerCallbackQuery")]
+    assert len(answers) == 5 and all(answers)  # every press answered (the expired-button text), none left hanging
+
+    _, (first,) = await ask(fake, USER, HUGE_TEXT)
+    more = buttons(first)["More \u25b8"]
+    _, (other,) = await ask(fake, USER + 1, HUGE_TEXT, user=USER + 1)
+    fake.press(USER + 1, other, more)  # this chat's pages key, pressed in another chat
+    await fake.idle(0.3)
+    assert fake.replies_to(USER + 1, other["message_id"]) == []
+    before = len(fake.sent(USER))
+    fake.press(USER, first, more)
+    await fake.wait_for(lambda: any(HUGE_ID in m["text"] for m in fake.sent(USER)[before:]), 10, "the rest of the card")
+    await fake.idle(0.3)
+    posted = len(fake.sent(USER)) - before
+    fake.press(USER, first, more)  # again: nothing more
+    await fake.idle(0.3)
+    assert len(fake.sent(USER)) - before == posted
+    (edit,) = [c for c in fake.calls_to("editMessageReplyMarkup") if c.params.get("message_id") == first["message_id"]]
+    kept = [b["text"] for row in edit.params["reply_markup"]["inline_keyboard"] for b in row]  # decoded by the fake
+    assert "More \u25b8" not in kept and "Sources" in kept  # the card keeps its other buttons
+
+
 async def test_long_claim_ids_fit_callback_data_and_markup_is_escaped(fake: FakeTelegram, bot: BotUnderTest) -> None:
     _, (card,) = await ask(fake, USER, LONG_TEXT)
     assert "<script>alert(1)</script>" in card["text"]  # shown literally, not parsed

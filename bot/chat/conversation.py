@@ -278,7 +278,10 @@ class Conversation:
                 await out.reply(Refusal(RefusalKind.EXPIRED))
                 return
             if action.kind in (ActionKind.WRONG, ActionKind.HELPFUL):
-                await out.reply(await self._feedback(msg, action, checked_text))
+                # a button's data comes from the client: feedback on a claim we do not have is a forgery (or a
+                # claim since removed), not an item for the curators' queue
+                known = await asyncio.to_thread(self.engine.claim_data, action.claim_id)
+                await out.reply(await self._feedback(msg, action, checked_text) if known else Refusal(RefusalKind.GONE))
                 return
             card = await self.card(action.claim_id, language_of(msg.locale))
             if card is None:

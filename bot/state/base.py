@@ -185,6 +185,16 @@ class StateStore(ABC):
         rows = self.query("SELECT value FROM refs WHERE key = ? AND expires > ?", (key, now))
         return rows[0]["value"] if rows else None
 
+    def take_ref(self, key: str, *, now: float | None = None) -> str | None:
+        """The live value under `key`, removed in the same transaction: of two callers at once, one gets it
+        (a button that may work once)."""
+        now = time.time() if now is None else now
+        with self.write(f"ref:{key}") as tx:
+            row = tx.one("SELECT value FROM refs WHERE key = ? AND expires > ?", (key, now))
+            if row is not None:
+                tx.execute("DELETE FROM refs WHERE key = ?", (key,))
+        return row["value"] if row is not None else None
+
     # -- feedback ------------------------------------------------------------------------------------------
     def record_feedback(self, *, platform: str, chat_id: str | int, user_id: str | int, claim_id: str, kind: str,
                         text: str = "", is_admin: bool = False) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import re
@@ -11,6 +12,7 @@ from dataclasses import replace
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, InputTextMessageContent, Message,
                       Update, User)
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
                           InlineQueryHandler, MessageHandler, TypeHandler, filters)
 
@@ -205,12 +207,14 @@ class TelegramHandlers:
         await self.conversation.on_action(incoming, out, action, checked_text)
 
     async def _more(self, out: TelegramResponder, key: str, msg: Message) -> None:
-        pages = await asyncio.to_thread(self.refs.pages, key)
+        """The rest of a long card, once: the button goes from the card, and a second press finds nothing."""
+        pages = await asyncio.to_thread(self.refs.take_pages, key, msg.chat_id)
         if pages is None:
             await out.reply(Refusal(RefusalKind.EXPIRED))
             return
         await out._answer(None)
-        for page in pages:
+        await _without_more_button(msg)
+        for page in pages[:R.MAX_PAGES]:
             await out.sender.send(msg.chat_id, page, reply_to=msg.message_id)
 
     # -- errors ----------------------------------------------------------------------------------------
@@ -241,3 +245,13 @@ def _addresses_bot(msg: Message, bot_id: int, username: str) -> bool:
         return True
     return bool(username) and f"@{username.lower()}" in (msg.text or msg.caption or "").lower()
 
+
+async def _without_more_button(card: Message) -> None:
+    """The card keeps its other buttons; "More" has done its work (best effort: an old or deleted card stays)."""
+    markup = card.reply_markup
+    if markup is None:
+        return
+    rows = [row for row in markup.inline_keyboard
+            if not any(str(b.callback_data or "").startswith(MORE + ":") for b in row)]
+    with contextlib.suppress(TelegramError):
+        await card.edit_reply_markup(reply_markup=InlineKeyboardMarkup(rows) if rows else None)

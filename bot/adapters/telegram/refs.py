@@ -17,6 +17,7 @@ ID_SAFE = re.compile(r"^[A-Za-z0-9-]+$")
 MORE = "m"  # callback kind for the rest of a long card; action kinds use ActionKind's codes
 CHECKED = "k"  # the text a card answered, by the card's chat and message: a picture's words are in no message
 CHECKED_MAX = 4000
+PAGES_KEY = re.compile(r"^m[0-9a-f]{16}$")  # what put_pages makes: nothing else is read as pages
 
 
 class Refs:
@@ -52,9 +53,30 @@ class Refs:
     def checked(self, chat_id: int | str, message_id: int) -> str | None:
         return self.state.get_ref(f"{CHECKED}{chat_id}:{message_id}")
 
-    def put_pages(self, pages: list[str]) -> str:
-        return self.state.put_ref(MORE + secrets.token_hex(8), json.dumps(pages), PAGES_TTL)
+    def put_pages(self, chat_id: int | str, pages: list[str]) -> str:
+        """Keep the rest of a long card for its "More" button, bound to the chat the card is in."""
+        return self.state.put_ref(MORE + secrets.token_hex(8), json.dumps({"chat": str(chat_id), "pages": pages}),
+                                  PAGES_TTL)
 
-    def pages(self, key: str) -> list[str] | None:
+    def take_pages(self, key: str, chat_id: int | str) -> list[str] | None:
+        """The rest of a long card, once (a second press, or a second member's, finds nothing). None for
+        anything but a pages key of this chat: callback_data comes from the client, and a forged one named
+        other references (a card's checked text read as pages: one message per character, or the user's own
+        HTML posted as the bot's)."""
+        if not PAGES_KEY.match(key):
+            return None
         stored = self.state.get_ref(key)
-        return json.loads(stored) if stored is not None else None
+        pages = _pages_of(stored, chat_id)
+        # taken only when it is this chat's (a press elsewhere leaves it), and by one press of several at once
+        return pages if pages is not None and self.state.take_ref(key) == stored else None
+
+
+def _pages_of(stored: str | None, chat_id: int | str) -> list[str] | None:
+    try:
+        kept = json.loads(stored) if stored is not None else None
+    except ValueError:
+        return None
+    if not isinstance(kept, dict) or kept.get("chat") != str(chat_id):
+        return None  # another chat's, or from before pages were bound to their chat
+    pages = kept.get("pages")
+    return pages if isinstance(pages, list) and all(isinstance(p, str) for p in pages) else None

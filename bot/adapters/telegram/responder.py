@@ -126,7 +126,8 @@ class TelegramSender:
             rows.append(row)
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def _prepare(self, reply: Reply, username: str, t: Translator = EN) -> tuple[list[str], InlineKeyboardMarkup | None, str | None]:
+    def _prepare(self, chat_id: int | str, reply: Reply, username: str,
+                 t: Translator = EN) -> tuple[list[str], InlineKeyboardMarkup | None, str | None]:
         """(pages, keyboard of the last page, plain-text fallback): all the rendering, for a worker thread."""
         lines = R.card_reply_lines(reply, t) if isinstance(reply, CardReply) else _lines(reply, username, t)
         if isinstance(lines, str):
@@ -135,12 +136,12 @@ class TelegramSender:
         plain = R.plain_text(lines) if len(pages) == 1 else None
         actions = getattr(reply, "actions", ())
         if isinstance(reply, CardReply) and reply.result.card is not None and len(pages) > 1:
-            return pages[:1], self.keyboard(actions, self.refs.put_pages(pages[1:]), t), plain
+            return pages[:1], self.keyboard(actions, self.refs.put_pages(chat_id, pages[1:]), t), plain
         return pages, self.keyboard(actions, t=t), plain
 
     async def deliver(self, chat_id: int | str, reply: Reply, *, reply_to: int | str | None, username: str,
                       t: Translator = EN) -> list[Message]:
-        pages, markup, plain = await asyncio.to_thread(self._prepare, reply, username, t)
+        pages, markup, plain = await asyncio.to_thread(self._prepare, chat_id, reply, username, t)
         sent = []
         for i, page in enumerate(pages):
             last = i == len(pages) - 1
