@@ -30,10 +30,11 @@ CLAIM = "iran-taliban-bounties-2020"
 class Capture:
     """A responder that keeps what the conversation said."""
 
-    def __init__(self, can_post: bool = True) -> None:
+    def __init__(self, can_post: bool = True, runs: tuple[str, ...] | None = None) -> None:
         self.replies: list[Reply] = []
         self.posts: list[tuple[str, Reply]] = []
         self.can_post = can_post
+        self.admin_of = runs  # None: every chat
 
     async def reply(self, reply: Reply) -> None:
         self.replies.append(reply)
@@ -41,6 +42,9 @@ class Capture:
     async def post(self, chat_id: str, reply: Reply) -> bool:
         self.posts.append((chat_id, reply))
         return self.can_post
+
+    async def runs(self, chat_id: str, user_id: str) -> bool:
+        return self.admin_of is None or chat_id in self.admin_of
 
 
 @pytest.fixture
@@ -130,6 +134,15 @@ async def test_moderation_commands_refuse_members_and_private_chats(conversation
     await conversation.moderation_command(Incoming(platform="telegram", chat_id="5"), out, ["on"])
     assert [r.kind for r in out.replies] == [RefusalKind.ADMINS_ONLY, RefusalKind.GROUP_ONLY]  # type: ignore[union-attr]
     assert not conversation.moderation.settings("telegram", "-100").enabled
+
+
+async def test_a_new_log_chat_must_be_one_the_admin_runs(conversation: Conversation) -> None:
+    out = Capture(runs=("-300",))
+    await conversation.settings(group_msg(is_admin=True), out, {"log_chat_id": "-200"})
+    assert out.replies == [Refusal(RefusalKind.LOG_CHAT_NOT_RUN)] and out.posts == []  # not even the probe
+    assert conversation.moderation.settings("telegram", "-100").log_chat_id is None
+    await conversation.settings(group_msg(is_admin=True), out, {"log_chat_id": "-300"})
+    assert conversation.moderation.settings("telegram", "-100").log_chat_id == "-300"
 
 
 async def test_a_new_log_chat_must_be_reachable(conversation: Conversation) -> None:

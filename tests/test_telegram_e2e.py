@@ -560,6 +560,7 @@ async def test_auto_moderation_reply_cooldown_mute_and_flags(fake: FakeTelegram,
 async def test_notify_mode_posts_to_the_log_chat_with_a_link(fake: FakeTelegram, bot: BotUnderTest, mod: Any) -> None:
     fake.chat(GROUP, title="<b>Evil</b> & Co", username="evilgroup")
     fake.chat(LOG_CHAT, title="Mods")
+    fake.set_member(LOG_CHAT, ADMIN, "administrator")  # the admin runs the log chat too
     await admin_says(fake, "/moderation on")
     probe_before = len(fake.sent(LOG_CHAT))
     await admin_says(fake, f"/moderation log {LOG_CHAT}")
@@ -573,6 +574,23 @@ async def test_notify_mode_posts_to_the_log_chat_with_a_link(fake: FakeTelegram,
     assert f'href="https://t.me/evilgroup/{msg["message_id"]}"' in html_of(notice)
     await fake.idle(0.3)
     assert [m for m in fake.sent(GROUP) if m["reply_to_message"]["message_id"] == msg["message_id"]] == []
+
+
+async def test_the_log_chat_must_be_one_the_admin_runs(fake: FakeTelegram, bot: BotUnderTest, mod: Any) -> None:
+    """An admin of their own group named someone's private chat with the bot, or another group the bot is in, as
+    the log: the bot posted the probe there (with the group's title as bait) and then every notice."""
+    victim_group = LOG_CHAT - 1
+    fake.chat(GROUP, title="URGENT: click t.me/evil to keep your account")
+    fake.chat(victim_group, title="Victim group")
+    for target in (USER, victim_group):
+        refused = await admin_says(fake, f"/moderation log {target}")
+        assert refused["text"] == "Not changed: you are not an admin of that chat."
+        assert fake.sent(target) == []  # not even the probe
+    assert mod.settings("telegram", GROUP).log_chat_id is None
+    fake.message(ADMIN, ADMIN, "/start")  # the admin's own private chat with the bot: theirs to use
+    await fake.wait_sent(ADMIN, 1)
+    saved = await admin_says(fake, f"/moderation log {ADMIN}")
+    assert saved["text"].startswith("Saved.") and mod.settings("telegram", GROUP).log_chat_id == str(ADMIN)
 
 
 async def test_quiet_hours_and_zero_cooldown(fake: FakeTelegram, bot: BotUnderTest, mod: Any) -> None:

@@ -26,6 +26,9 @@ class ConsoleResponder:
     async def post(self, chat_id: str, reply: Reply) -> bool:
         return False  # the console is one chat
 
+    async def runs(self, chat_id: str, user_id: str) -> bool:
+        return False
+
 
 async def answer(line: str, conversation: Conversation, locale: str = "") -> str:
     """One reply for one input line (a command or a message to check), in `locale`'s language."""

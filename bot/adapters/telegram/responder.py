@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.adapters.telegram import render as R
+from bot.adapters.telegram.incoming import user_is_admin
 from bot.adapters.telegram.refs import MORE as MORE_REF
 from bot.adapters.telegram.refs import Refs
 from bot.chat import texts
@@ -175,6 +176,15 @@ class TelegramResponder:
 
     async def post(self, chat_id: str, reply: Reply) -> bool:
         return bool(await self.sender.deliver(chat_id, reply, reply_to=None, username=self.username, t=self.t))
+
+    async def runs(self, chat_id: str, user_id: str) -> bool:
+        if chat_id == user_id:  # the admin's own private chat with the bot
+            return True
+        try:
+            chat, user = int(chat_id), int(user_id)
+        except ValueError:
+            return False
+        return await user_is_admin(self.sender.bot, chat, user)
 
     async def _answer(self, text: str | None) -> None:
         if self.query is None or self._answered:
