@@ -68,6 +68,17 @@ def test_a_bomb_under_a_raised_cap_decodes_so_the_cap_is_what_refuses():
         decode_image(bomb_png(1000, 800), max_pixels=1000 * 800 - 1)
 
 
+@pytest.mark.parametrize("size", [(1, 24_000_000), (24_000_000, 1), (16_385, 2)])
+def test_a_thread_thin_picture_is_refused_by_its_longest_side(size):
+    """1 x 24,000,000 pixels is under the pixel cap in a 22 KB PNG, and hashing and OCR's resize took it to 1.6 GB."""
+    with pytest.raises(TooLarge, match=f"{size[0]}x{size[1]} pixels; the longest side may be"):
+        decode_image(bomb_png(*size))
+
+
+def test_a_long_screenshot_is_read():
+    assert decode_image(bomb_png(1080, 16_384)).size == (1080, 16_384)
+
+
 def test_oversized_file_is_refused_by_byte_count(tmp_path: Path):
     data = encoded(scene(1), "PNG")
     with pytest.raises(TooLarge, match="bytes"):

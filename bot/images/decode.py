@@ -24,6 +24,9 @@ FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 MAX_BYTES = 20 * 1024 * 1024  # Discord's free upload limit is 10 MB, Telegram's Bot API getFile serves up to 20 MB
 MAX_PIXELS = 24_000_000  # a 12 MP phone photo, a 4K screenshot; at most ~100 MB as RGBA while decoding
 MAX_SIDE = 4096  # a JPEG larger than this is decoded at 1/2, 1/4 or 1/8 scale (DCT scaling: cheaper, same text)
+# The longest side of any picture, after that scaling: a long phone screenshot is 1080 x 10,000 or so. A PNG of
+# 1 x 24,000,000 pixels (22 KB) passed the pixel cap and took hashing and OCR's resize to 1.6 GB.
+MAX_LONG_SIDE = 16_384
 
 
 def _require_pillow() -> None:
@@ -34,7 +37,8 @@ def _require_pillow() -> None:
 def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> "Image.Image":
     """The first frame of `data` as an upright RGB image (transparency flattened onto white).
 
-    TooLarge: more than `max_bytes`, or more than `max_pixels` in the header (after JPEG draft scaling).
+    TooLarge: more than `max_bytes`, or more than `max_pixels` or a side over MAX_LONG_SIDE in the header (after
+    JPEG draft scaling).
     Undecodable: not JPEG/PNG/WebP/GIF, truncated or corrupt."""
     _require_pillow()
     if len(data) > max_bytes:
@@ -54,6 +58,8 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
                 raise Undecodable(f"{width}x{height} pixels")
             if width * height > max_pixels:
                 raise TooLarge(f"{width}x{height} pixels; the limit is {max_pixels} pixels")
+            if max(width, height) > MAX_LONG_SIDE:
+                raise TooLarge(f"{width}x{height} pixels; the longest side may be {MAX_LONG_SIDE} pixels")
             im.seek(0)
             im.load()  # the decoding proper; a truncated file fails here
             im = ImageOps.exif_transpose(im) or im
