@@ -162,9 +162,13 @@ class Settings:
         e = os.environ if env is None else env
         state_path, state_url = _state(e)
         shard_ids, shard_count = _shards(e)
+        db_path = Path(e.get("CLAIM_CONTEXT_DB") or DEFAULT_VAR_DIR / "knowledge.db")
+        if not state_url and os.path.abspath(db_path) == os.path.abspath(state_path):
+            raise ConfigError("CLAIM_CONTEXT_DB", "names the same file as CLAIM_CONTEXT_STATE: the knowledge database "
+                              "is rebuilt and replaced, the state (feedback, moderation) must outlive it")
         return cls(
             knowledge_dir=Path(e.get("CLAIM_CONTEXT_KNOWLEDGE") or DEFAULT_KNOWLEDGE_DIR),
-            db_path=Path(e.get("CLAIM_CONTEXT_DB") or DEFAULT_VAR_DIR / "knowledge.db"),
+            db_path=db_path,
             state_path=state_path,
             state_url=state_url,
             state_pool_size=_int(e, "CLAIM_CONTEXT_STATE_POOL", 8, 1, 200) or 8,

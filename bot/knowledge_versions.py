@@ -11,6 +11,7 @@ kept), so a message already being matched on it finishes there.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ def publish(db_path: str | Path, build: Callable[[Path], object], *, label: str 
     """Build a new version with `build(version_file)` and switch `db_path` to it atomically. A failed
     build raises and leaves the current version as it was. Returns the new version file."""
     path = Path(db_path)
+    refuse_to_replace(path)
     folder = versions_dir(path)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000_000:09d}"
@@ -46,6 +48,30 @@ def publish(db_path: str | Path, build: Callable[[Path], object], *, label: str 
     os.replace(link, path)  # the switch: one rename, atomic on POSIX
     prune(path)
     return version
+
+
+def refuse_to_replace(path: Path) -> None:
+    """Raise KnowledgeError unless publishing may put a symlink at `path`: nothing there, a symlink, or a
+    knowledge database from before versioning. CLAIM_CONTEXT_DB set to the state database (or a typo naming
+    another file) replaced that file, moderation settings and feedback with it, without a word."""
+    from bot.engine.knowledge import KnowledgeError
+
+    if path.is_symlink() or not path.exists():
+        return
+    if path.is_dir():
+        raise KnowledgeError([f"{path}: is a directory; CLAIM_CONTEXT_DB names the knowledge database file"])
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        tables = None
+    if tables is None or not {"claims", "meta"} <= tables:
+        held = "is not a SQLite database" if tables is None else \
+            f"is not a knowledge database (its tables: {', '.join(sorted(tables)[:6]) or 'none'})"
+        raise KnowledgeError([f"{path}: {held}; not replacing it: point CLAIM_CONTEXT_DB at another file"])
 
 
 def prune(db_path: Path, keep: int = KEEP) -> list[Path]:

@@ -261,3 +261,43 @@ def test_sync_needs_feeds(tmp_path: Path, capsys, monkeypatch) -> None:
     assert main(["knowledge", "sync", "--db", str(tmp_path / "k.db")]) == 2
     assert "CLAIM_CONTEXT_FEEDS" in capsys.readouterr().err
     assert os.path.exists(tmp_path / "k.db") is False
+
+
+# --- what publishing may replace ---------------------------------------------------------------------------
+
+def test_publishing_never_replaces_a_file_that_is_not_knowledge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """CLAIM_CONTEXT_DB naming the state database (or any other file by a typo) replaced it with a symlink to a
+    fresh build: moderation settings and feedback gone, without a word."""
+    from bot.engine.knowledge import KnowledgeError
+
+    knowledge = write_knowledge(tmp_path / "knowledge")
+    state_file = tmp_path / "state.db"
+    StateStore(state_file).close()
+    garbage = tmp_path / "notes.db"
+    garbage.write_text("my notes")
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for path, why in ((state_file, r"is not a knowledge database \(its tables: "), (garbage, "is not a SQLite database"),
+                      (folder, "is a directory")):
+        before = path.read_bytes() if path.is_file() else None
+        with pytest.raises(KnowledgeError, match=why):
+            publish(path, lambda f: build_database(knowledge, f))
+        assert not path.is_symlink() and (before is None or path.read_bytes() == before)
+        assert not versions_dir(path).exists()  # refused before building anything
+    assert main(["knowledge", "build", "--db", str(state_file)]) == 1
+    assert "not replacing it" in capsys.readouterr().err
+    # what it may replace: nothing, its own symlink, and a plain knowledge database from before versioning
+    plain = tmp_path / "old-knowledge.db"
+    build_database(knowledge, plain)
+    for path in (tmp_path / "new.db", plain, plain):
+        publish(path, lambda f: build_database(knowledge, f))
+        assert path.is_symlink() and Engine(path).about()["claims"] >= 1
+
+
+def test_the_knowledge_and_state_databases_cannot_be_one_file(tmp_path: Path) -> None:
+    from bot.config import ConfigError, Settings
+
+    same = str(tmp_path / "bot.db")
+    with pytest.raises(ConfigError, match="CLAIM_CONTEXT_DB: names the same file as CLAIM_CONTEXT_STATE"):
+        Settings.from_env({"CLAIM_CONTEXT_DB": same, "CLAIM_CONTEXT_STATE": same})
+    Settings.from_env({"CLAIM_CONTEXT_DB": same, "CLAIM_CONTEXT_STATE": str(tmp_path / "state.db")})

@@ -232,6 +232,19 @@ def test_a_store_waits_for_a_writer_holding_a_new_file(tmp_path):
     opened[0].close()
 
 
+@pytest.mark.parametrize("make", ["garbage", "directory", "under-a-file"])
+def test_an_unusable_sqlite_path_is_a_named_error_not_a_traceback(tmp_path, make):
+    from bot.state import StateUnavailable
+
+    path = {"garbage": tmp_path / "state.db", "directory": tmp_path, "under-a-file": tmp_path / "f" / "state.db"}[make]
+    if make == "garbage":
+        path.write_text("not a database at all, just some words in a file that happens to be here")
+    if make == "under-a-file":
+        (tmp_path / "f").write_text("a file where a folder should be")
+    with pytest.raises(StateUnavailable, match=f"SQLite state database at {path}"):
+        open_state(path)
+
+
 def test_a_newer_schema_is_refused(state_target):
     with open_state(state_target) as s:
         s.execute("INSERT INTO schema_migrations (version, name, applied_ts) VALUES (?, ?, ?)",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.state import migrations
-from bot.state.base import Params, StateStore, Tx
+from bot.state.base import Params, StateStore, StateUnavailable, Tx
 
 
 # How long a store waits for another connection's lock (another process, or a second store on the file)
@@ -48,17 +48,23 @@ class SqliteState(StateStore):
 
     def __init__(self, path: str | Path, **_options: Any) -> None:  # options are the server backends'
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        # timeout: another process (or a second store on the same file) holding the write lock: wait, don't fail
-        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                    timeout=_LOCK_WAIT_SECONDS)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            # timeout: another process (or a second store on the same file) holding the write lock: wait
+            self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                        timeout=_LOCK_WAIT_SECONDS)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateUnavailable(f"cannot open the SQLite state database at {path}: {exc}") from None
         self.conn.row_factory = sqlite3.Row
         try:
             _enter_wal(self.conn, deadline=time.monotonic() + _LOCK_WAIT_SECONDS)
             self.conn.execute("PRAGMA synchronous=FULL")  # acknowledged means on disk
             self._migrate()
+        except sqlite3.DatabaseError as exc:  # not a database ("file is not a database"), a locked one, a full disk
+            self.conn.close()
+            raise StateUnavailable(f"cannot use the SQLite state database at {path}: {exc}") from None
         except BaseException:
             self.conn.close()
             raise
