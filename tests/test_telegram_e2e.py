@@ -487,6 +487,16 @@ async def test_group_with_privacy_mode_on(fake: FakeTelegram, bot: BotUnderTest)
     assert len(fake.sent(GROUP)) == 3
 
 
+async def test_a_mention_of_another_bot_whose_name_begins_like_ours_is_not_for_us(fake: FakeTelegram, bot: BotUnderTest) -> None:
+    fake.privacy_mode = False  # every group message arrives; auto-moderation is off
+    fake.message(GROUP, MEMBER, f"@{fake.username}_fake {HUGE_TEXT}")
+    fake.message(GROUP, MEMBER, f"@{fake.username}2 {HUGE_TEXT}")
+    _, (ours,) = await ask(fake, GROUP, f"@{fake.username.upper()}, {HUGE_TEXT}", user=MEMBER)  # ours, any case
+    assert "squid" in ours["text"].lower()
+    await fake.idle(0.3)
+    assert len(fake.sent(GROUP)) == 1
+
+
 async def test_messages_from_bots_are_ignored(fake: FakeTelegram, bot: BotUnderTest) -> None:
     fake.message(USER, USER, IRAN_TEXT, from_user=fake.user(999, "OtherBot", is_bot=True))
     fake.message(USER, USER, IRAN_TEXT, from_user=fake.bot_user())

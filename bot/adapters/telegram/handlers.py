@@ -139,7 +139,7 @@ class TelegramHandlers:
         username = context.bot.username or ""
         if not edited and _addresses_bot(msg, context.bot.id, username):
             # someone talks to the bot (works with privacy mode on): answer like a /check
-            text = re.sub(rf"(?i)@{re.escape(username)}\b", " ", incoming.text) if username else incoming.text
+            text = _mention(username).sub(" ", incoming.text) if username else incoming.text
             await self.conversation.answer(with_text(incoming, text), self._out(context, msg))
             return
         await self.conversation.moderate(incoming, self._out(context, msg))
@@ -243,7 +243,12 @@ def _addresses_bot(msg: Message, bot_id: int, username: str) -> bool:
     reply = msg.reply_to_message
     if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
         return True
-    return bool(username) and f"@{username.lower()}" in (msg.text or msg.caption or "").lower()
+    return bool(username) and _mention(username).search(msg.text or msg.caption or "") is not None
+
+
+def _mention(username: str) -> re.Pattern[str]:
+    """@username as a whole mention: "@claimctx_bot_fake" names another bot (usernames are letters, digits, _)."""
+    return re.compile(rf"(?i)@{re.escape(username)}(?![A-Za-z0-9_])")
 
 
 async def _without_more_button(card: Message) -> None:
