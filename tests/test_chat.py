@@ -259,6 +259,40 @@ async def test_feedback_on_a_claim_we_do_not_have_is_refused_not_queued(conversa
     assert out.replies == [Receipt(ReceiptKind.WRONG)] and len(conversation.state.feedback()) == 1
 
 
+async def test_one_member_cannot_make_the_bot_flood_a_group(conversation: Conversation) -> None:
+    """Each member's asks in a group (checks, sources, buttons that post) are answered at most ASKS_PER_WINDOW a
+    window; past that the member is told once, a button presser every time (only they see it), and other
+    members and private chats are not held back."""
+    from bot.chat.conversation import ASKS_PER_WINDOW
+    from bot.chat.limits import WindowLimit
+
+    now = [0.0]
+    conversation.asks = WindowLimit(ASKS_PER_WINDOW, 60.0, clock=lambda: now[0])
+    conversation._told_too_fast = WindowLimit(1, 60.0, clock=lambda: now[0])
+    member, out = group_msg(text=IRAN), Capture()
+    for _ in range(ASKS_PER_WINDOW + 3):
+        await conversation.answer(member, out)
+    assert [type(r).__name__ for r in out.replies] == ["CardReply"] * ASKS_PER_WINDOW + ["Refusal"]
+    assert out.replies[-1] == Refusal(RefusalKind.TOO_FAST)
+    pressed = Capture()
+    for _ in range(2):
+        await conversation.on_action(member, pressed, Action(ActionKind.SOURCES, CLAIM))
+        await conversation.sources(member, pressed, IRAN)
+    assert pressed.replies == [Refusal(RefusalKind.TOO_FAST)] * 2  # the button is told each time; /sources is not
+    other = Capture()
+    await conversation.answer(Incoming(platform="telegram", chat_id="-100", chat_kind=ChatKind.GROUP, message_id="8",
+                                       user_id="6", text=IRAN), other)
+    assert isinstance(other.replies[0], CardReply)  # another member is answered
+    private = Capture()
+    for _ in range(ASKS_PER_WINDOW + 2):
+        await conversation.answer(Incoming(platform="telegram", chat_id="5", message_id="1", user_id="5", text=IRAN), private)
+    assert all(isinstance(r, CardReply) for r in private.replies) and len(private.replies) == ASKS_PER_WINDOW + 2
+    now[0] = 60.0  # the window moves on
+    again = Capture()
+    await conversation.answer(member, again)
+    assert isinstance(again.replies[0], CardReply)
+
+
 def test_a_bad_environment_value_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_PORT"):
         Settings.from_env({"TELEGRAM_WEBHOOK_PORT": "abc"})

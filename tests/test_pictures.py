@@ -266,7 +266,7 @@ def test_a_group_flood_of_pictures_is_read_at_a_bounded_rate() -> None:
 
 async def test_pictures_past_the_groups_rate_are_skipped_before_download(conversation: Conversation, ocr: None) -> None:
     moderated(conversation)
-    conversation.pictures.unasked_per_window = 1
+    conversation.pictures.unasked.per_window = 1
     out = Capture()
     first, second = Upload(b"junk"), Upload(headline_screenshot(IRAN))
     await conversation.moderate(group(first, message_id="20"), out)

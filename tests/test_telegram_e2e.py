@@ -497,6 +497,30 @@ async def test_a_mention_of_another_bot_whose_name_begins_like_ours_is_not_for_u
     assert len(fake.sent(GROUP)) == 1
 
 
+@pytest.fixture
+def two_asks(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A member's allowance of asks per minute in a group, lowered before the bot starts (each post to a group
+    waits for the rate limiter, so the real six would make a slow test)."""
+    import bot.chat.conversation as conversation
+
+    monkeypatch.setattr(conversation, "ASKS_PER_WINDOW", 2)
+    return 2
+
+
+async def test_a_member_repeating_check_in_a_group_gets_a_bounded_number_of_cards(two_asks: int, fake: FakeTelegram,
+                                                                                   bot: BotUnderTest) -> None:
+    for _ in range(two_asks + 4):
+        fake.message(GROUP, MEMBER, f"/check {IRAN_TEXT}")
+    await fake.wait_sent(GROUP, two_asks + 1, timeout=20)
+    await fake.idle(0.5)
+    texts = [m["text"] for m in fake.sent(GROUP)]
+    assert sum("Haqqani" in t for t in texts) == two_asks
+    assert texts[-1] == "You are asking faster than I answer in this chat; ask again in a minute."
+    assert len(texts) == two_asks + 1 and fake.violations == []
+    _, (answer,) = await ask(fake, GROUP, f"/check {RUSSIA_TEXT}", user=USER)  # another member is answered
+    assert "GRU" in answer["text"]
+
+
 async def test_messages_from_bots_are_ignored(fake: FakeTelegram, bot: BotUnderTest) -> None:
     fake.message(USER, USER, IRAN_TEXT, from_user=fake.user(999, "OtherBot", is_bot=True))
     fake.message(USER, USER, IRAN_TEXT, from_user=fake.bot_user())

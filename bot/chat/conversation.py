@@ -17,6 +17,7 @@ from bot.chat import checking, pictures, texts
 from bot.chat.commands import parse_moderation
 from bot.chat.i18n import for_locale, language_of
 from bot.chat.layout import scrub
+from bot.chat.limits import WindowLimit
 from bot.chat.messages import (AboutReply, Action, ActionKind, CardReply, FlagsReply, DownloadFailed, ForwardOrigin,
                                HelpReply, Incoming, LogChatProbe, MuteReply, Notice, ReceiptKind, Receipt, Refusal,
                                RefusalKind, Responder, SettingsReply, SourcesReply, RelatedReply)
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 300  # of a flagged message, in a moderators' notice
+# What one member may have the bot post into one group: answers to /check, mentions and buttons (a card, its
+# sources, its related claims) per window. Telegram lets a bot post 20 messages a minute in a group, so one
+# member repeating /check could queue cards for hours ahead of everyone else's answers. Past the allowance the
+# member is told once a window; private chats are not limited (the asker floods only their own chat).
+ASKS_PER_WINDOW = 6
+ASK_WINDOW = 60.0  # seconds
 
 
 class Conversation:
@@ -41,6 +48,20 @@ class Conversation:
         self.engine, self.state, self.resolver = engine, state, resolver
         self.moderation = Moderation(state)
         self.pictures = pictures or PictureReader()
+        self.asks = WindowLimit(ASKS_PER_WINDOW, ASK_WINDOW)
+        self._told_too_fast = WindowLimit(1, ASK_WINDOW)
+
+    async def _may_post_for(self, msg: Incoming, out: Responder, *, always_tell: bool = False) -> bool:
+        """Whether the bot may post what this member asked for in this group now (ASKS_PER_WINDOW); past that, the
+        member is told once a window (`always_tell`: a button press, whose answer shows only to the presser)."""
+        if not msg.in_group:
+            return True
+        key = (msg.platform, msg.chat_id, msg.user_id)
+        if self.asks.take(key):
+            return True
+        if always_tell or self._told_too_fast.take(key):
+            await out.reply(Refusal(RefusalKind.TOO_FAST))
+        return False
 
     # -- engine calls (off the event loop) -------------------------------------------------------------
     async def check(self, msg: Incoming) -> CheckResult:
@@ -106,6 +127,8 @@ class Conversation:
         await _asked(out, self._answer(msg, out))
 
     async def _answer(self, msg: Incoming, out: Responder) -> None:
+        if not await self._may_post_for(msg, out):
+            return
         if msg.images:
             await self._answer_picture(msg, out)
             return
@@ -138,6 +161,8 @@ class Conversation:
         async def go() -> None:
             if not arg.strip():
                 await out.reply(HelpReply("sources"))
+                return
+            if not await self._may_post_for(msg, out):
                 return
             lang = language_of(msg.locale)
             card = await (self.card(arg, lang) if exact else self.card_for(arg, lang))
@@ -288,6 +313,8 @@ class Conversation:
                 # claim since removed), not an item for the curators' queue
                 known = await asyncio.to_thread(self.engine.claim_data, action.claim_id)
                 await out.reply(await self._feedback(msg, action, checked_text) if known else Refusal(RefusalKind.GONE))
+                return
+            if not await self._may_post_for(msg, out, always_tell=True):
                 return
             card = await self.card(action.claim_id, language_of(msg.locale))
             if card is None:

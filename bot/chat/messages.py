@@ -127,6 +127,7 @@ class RefusalKind(Enum):
     SETTING = "setting"  # detail: what is wrong, in the user's words
     LOG_CHAT_UNREACHABLE = "log-chat-unreachable"
     LOG_CHAT_NOT_RUN = "log-chat-not-run"  # the admin does not administer the chat named as the log
+    TOO_FAST = "too-fast"  # one member asked for more posts in a group than its allowance a minute
     EXPIRED = "expired"  # a button whose reference has expired
     GONE = "gone"  # the claim left the knowledge base
     ERROR = "error"  # something failed on our side; nothing was lost

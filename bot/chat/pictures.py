@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 from bot.chat.i18n import N_, Translator
+from bot.chat.limits import WindowLimit
 from bot.chat.messages import DownloadFailed, Incoming, IncomingImage, Refusal, RefusalKind
 from bot.engine.cards import CheckResult
 from bot.engine.service import Engine
@@ -54,22 +54,12 @@ class PictureReader:
         self.max_bytes, self.max_pixels, self.ocr_timeout = max_bytes, max_pixels, ocr_timeout
         self._busy: set[Hashable] = set()
         self._readers = asyncio.Semaphore(readers)
-        self.unasked_per_window, self.window, self.clock = unasked_per_window, window, clock
-        self._unasked: dict[Hashable, deque[float]] = {}
+        self.unasked = WindowLimit(unasked_per_window, window, clock)
 
     def take_unasked(self, chat: Hashable) -> bool:
         """Whether a picture nobody asked about in `chat` (group auto-moderation) may be read now: at most
         `unasked_per_window` a window per chat. Counts the picture when it may."""
-        now = self.clock()
-        if len(self._unasked) > 10_000:  # forget idle chats: the table stays bounded however many groups post
-            self._unasked = {c: q for c, q in self._unasked.items() if q and now - q[-1] < self.window}
-        recent = self._unasked.setdefault(chat, deque())
-        while recent and now - recent[0] >= self.window:
-            recent.popleft()
-        if len(recent) >= self.unasked_per_window:
-            return False
-        recent.append(now)
-        return True
+        return self.unasked.take(chat)
 
     @contextlib.contextmanager
     def one_per_chat(self, chat: Hashable) -> Iterator[None]:

@@ -19,6 +19,7 @@ REFUSALS: dict[RefusalKind, str] = {
     RefusalKind.SETTING: N_("Not changed: {detail}"),
     RefusalKind.LOG_CHAT_UNREACHABLE: N_("Not changed: I cannot post in that chat; add me there first."),
     RefusalKind.LOG_CHAT_NOT_RUN: N_("Not changed: you are not an admin of that chat."),
+    RefusalKind.TOO_FAST: N_("You are asking faster than I answer in this chat; ask again in a minute."),
     RefusalKind.EXPIRED: N_("This button has expired; send the message again."),
     RefusalKind.GONE: N_("That claim is no longer in the knowledge base."),
     RefusalKind.ERROR: N_("Sorry, something went wrong while checking this. Nothing was lost; please try again in a moment."),
