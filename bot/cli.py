@@ -92,7 +92,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     db = Path(args.db or s.db_path)
     try:
         report = sync(Path(args.knowledge or s.knowledge_dir), db, urls, feeds_dir=db.parent / "feeds",
-                      max_bytes=s.feed_max_bytes, allow_private=s.allow_private_fetch)
+                      max_bytes=s.feed_max_bytes, allow_private=s.allow_private_fetch, vectors=s.semantic)
     except KnowledgeError as exc:
         print(f"knowledge: {exc.problems[0]} ({len(exc.problems)} problem(s)); {db} left unchanged", file=sys.stderr)
         return 1

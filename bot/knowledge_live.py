@@ -31,6 +31,7 @@ class LiveEngine:
     def __init__(self, db_path: str | Path, *, semantic: bool = False) -> None:
         self.db_path = Path(db_path)
         self.semantic = semantic
+        self.refused: Path | None = None  # the last version that could not be opened (not tried again)
         version = current_version(self.db_path)
         if version is None:
             raise FileNotFoundError(f"{self.db_path}: knowledge database not found (run `python -m bot knowledge build`)")
@@ -76,13 +77,14 @@ class LiveEngine:
         """Open the version the path points at now, if it is another one; True when switched. Blocking:
         call it in a worker thread."""
         version = current_version(self.db_path)
-        if version is None or version == self.version_file:
+        if version is None or version == self.version_file or version == self.refused:
             return False
         try:
             engine = Engine(version, semantic=self.semantic)
-        except Exception as exc:
+        except Exception as exc:  # said once: the path is polled every 2 s and a refused version stays refused
             log.error("new knowledge version %s cannot be opened; still answering from %s: %s", version.name,
                       self.version_file.name, exc)
+            self.refused = version
             return False
         self.engine, self.version_file = engine, version  # one assignment: the next message uses it
         ops.KNOWLEDGE_RELOADS.inc()

@@ -137,8 +137,10 @@ def _db_version(path: Path | None) -> str:
 
 
 def sync(knowledge_dir: Path, db_path: Path, urls: list[str], *, feeds_dir: Path, max_bytes: int,
-         allow_private: bool = False) -> SyncReport:
-    """Fetch the feeds, merge them with the curated knowledge and publish a new version if it changed."""
+         allow_private: bool = False, vectors: bool = True) -> SyncReport:
+    """Fetch the feeds, merge them with the curated knowledge and publish a new version if it changed
+    (`vectors`: with the semantic tier's claim vectors, as running bots with the tier need; the current
+    version's vectors are reused for unchanged claims)."""
     kb = load_knowledge(knowledge_dir)  # broken curated files raise KnowledgeError: nothing is published
 
     async def go() -> tuple[list[FeedOutcome], list[dict]]:
@@ -155,7 +157,9 @@ def sync(knowledge_dir: Path, db_path: Path, urls: list[str], *, feeds_dir: Path
     report = SyncReport(outcomes, None, version)
     if _db_version(current_version(db_path)) == version:
         return report  # nothing changed: no new version
-    report.published = publish(db_path, lambda f: write_database(f, kb, version=version, extra_claims=claims),
+    previous = current_version(db_path)
+    report.published = publish(db_path, lambda f: write_database(f, kb, version=version, extra_claims=claims,
+                                                                 vectors=vectors, reuse_vectors_from=previous),
                                label="sync")
     return report
 

@@ -256,6 +256,48 @@ async def test_sync_keeps_the_previous_good_version_on_304_truncation_or_a_broke
     assert fixed.ok and fixed.published is not None and len(claim_ids(db)) == 4 + 2
 
 
+async def test_a_synced_version_is_one_a_bot_with_the_semantic_tier_opens(tmp_path: Path, feed_server,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """A sync published a version without claim vectors: every running bot with the tier (the default) refused
+    it, logging so every 2 s, and kept answering from the old one. The vectors of unchanged claims are taken
+    over from the current version, so a sync embeds only what the feeds changed."""
+    import logging
+
+    from bot.engine.semantic import vector_summary
+
+    server, url = feed_server
+    knowledge, db = write_knowledge(tmp_path / "knowledge"), tmp_path / "var" / "knowledge.db"
+    publish(db, lambda f: build_database(knowledge, f, vectors=True))
+    live = LiveEngine(db, semantic=True)
+
+    def run_sync():
+        return sync(knowledge, db, [url], feeds_dir=tmp_path / "var" / "feeds", max_bytes=1_000_000,
+                    allow_private=True)
+
+    def embedded_now() -> float:
+        conn = sqlite3.connect(current_version(db))
+        try:
+            summary = vector_summary(conn)
+        finally:
+            conn.close()
+        assert summary is not None and summary["vectors"] == len(claim_ids(db))
+        return summary["last_added"]
+
+    server.body = datafeed("Windmills cause cancer in nearby towns")
+    assert (await asyncio.to_thread(run_sync)).published is not None
+    assert embedded_now() == 1  # the curated claims' vectors were taken over
+    assert live.reload_if_changed() is True
+    assert live.check("Windmills cause cancer in nearby towns").decision == "match"
+    server.body = datafeed("Windmills cause cancer in nearby towns", "The moon landing was staged")
+    assert (await asyncio.to_thread(run_sync)).published is not None
+    assert embedded_now() == 1 and live.reload_if_changed() is True
+
+    publish(db, lambda f: f.write_bytes(b"not a database"))
+    with caplog.at_level(logging.ERROR, logger="bot.knowledge_live"):
+        assert [live.reload_if_changed() for _ in range(3)] == [False, False, False]
+    assert len([r for r in caplog.records if "cannot be opened" in r.getMessage()]) == 1  # said once
+
+
 def test_sync_needs_feeds(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.delenv("CLAIM_CONTEXT_FEEDS", raising=False)
     assert main(["knowledge", "sync", "--db", str(tmp_path / "k.db")]) == 2
