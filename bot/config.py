@@ -9,6 +9,7 @@ state under $XDG_STATE_HOME/claim-context).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,20 @@ def _int(env: Mapping[str, str], name: str, default: int | None, lo: int, hi: in
     if not lo <= number <= hi:
         raise ConfigError(name, f"must be from {lo} to {hi}, not {number}")
     return number
+
+
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
+
+
+def _webhook_secret(env: Mapping[str, str]) -> str:
+    """TELEGRAM_WEBHOOK_SECRET, required in webhook mode: Telegram sends it with every update, and without it
+    anyone who can reach the port could post updates posing as any user (a group admin included)."""
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()
+    if env.get("TELEGRAM_WEBHOOK_URL", "").strip() and not secret:
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET", "required with TELEGRAM_WEBHOOK_URL (1-256 letters, digits, _ or -)")
+    if secret and not _SECRET_TOKEN.match(secret):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET", "1-256 letters, digits, _ or - (what Telegram accepts)")
+    return secret
 
 
 def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
@@ -177,7 +192,7 @@ class Settings:
             telegram_webhook_url=_url(e, "TELEGRAM_WEBHOOK_URL", ("https", "http")),
             telegram_webhook_listen=e.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
             telegram_webhook_port=_int(e, "TELEGRAM_WEBHOOK_PORT", 8443, 1, 65535) or 8443,
-            telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            telegram_webhook_secret=_webhook_secret(e),
             telegram_webhook_skip_register=_bool(e, "TELEGRAM_WEBHOOK_SKIP_REGISTER"),
             ops_port=_int(e, "CLAIM_CONTEXT_OPS_PORT", None, 1, 65535),
             update_lease_s=_int(e, "CLAIM_CONTEXT_UPDATE_LEASE", 60, 1, 3600) or 60,

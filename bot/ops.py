@@ -46,21 +46,34 @@ def set_knowledge_version(version: str) -> None:
     KNOWLEDGE.labels(version or "unknown").set(1)
 
 
+READY_REUSE_S = 1.0
+
+
 class Health:
     """Readiness checks by name; each returns True when that part is ready (run off the event loop)."""
 
-    def __init__(self, checks: dict[str, Callable[[], bool]] | None = None) -> None:
+    def __init__(self, checks: dict[str, Callable[[], bool]] | None = None, *, reuse_s: float = READY_REUSE_S) -> None:
         self.checks: dict[str, Callable[[], bool]] = dict(checks or {})
         self.started = time.time()
+        self.reuse_s = reuse_s
+        self._last: tuple[float, dict[str, bool]] | None = None
+        self._lock: asyncio.Lock | None = None
 
     async def ready(self) -> dict[str, bool]:
-        results: dict[str, bool] = {}
-        for name, check in self.checks.items():
-            try:
-                results[name] = bool(await asyncio.wait_for(asyncio.to_thread(check), 5))
-            except Exception:
-                results[name] = False
-        return results
+        """Each check's answer; one run serves every request within `reuse_s` (the endpoint is public on the
+        webhook port: a flood of /readyz must not become a flood of database pings)."""
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if self._last is not None and time.monotonic() - self._last[0] < self.reuse_s:
+                return dict(self._last[1])
+            results: dict[str, bool] = {}
+            for name, check in self.checks.items():
+                try:
+                    results[name] = bool(await asyncio.wait_for(asyncio.to_thread(check), 5))
+                except Exception:
+                    results[name] = False
+            self._last = (time.monotonic(), results)
+            return dict(results)
 
 
 class _Healthz(tornado.web.RequestHandler):

@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot import ops  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.moderation import Moderation  # noqa: E402
 from bot.state import open_state  # noqa: E402
@@ -175,5 +176,6 @@ async def test_health_readiness_and_metrics_endpoints(fake, tg_db, pg_url):
                          "claim_context_knowledge_info", "claim_context_decisions_total"):
                 assert name in text, name
             fleet.states[0].close()  # the state database is gone for this replica: not ready any more
+            await asyncio.sleep(ops.READY_REUSE_S)  # once the last answer (reused for this long) is stale
             async with http.get(base + "/readyz") as r:
                 assert r.status == 503 and (await r.json())["checks"] == {"state": False}
