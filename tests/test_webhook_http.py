@@ -112,3 +112,43 @@ def test_webhook_mode_needs_a_secret_telegram_accepts() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET: 1-256 letters"):
         Settings.from_env({**url, "TELEGRAM_WEBHOOK_SECRET": "s\u00e9cret"})
     assert Settings.from_env({**url, "TELEGRAM_WEBHOOK_SECRET": SECRET}).telegram_webhook_secret == SECRET
+
+
+async def test_a_slow_update_is_not_taken_over_by_a_live_replica(tmp_path) -> None:
+    """The lease was never renewed: an update handled for longer than the lease (a chat's queue, OCR, a
+    group's send slots) was taken over by the redelivery to another live replica and handled twice."""
+    from types import SimpleNamespace
+
+    from bot.adapters.telegram.webhook import UpdateGate
+    from bot.state import open_state
+
+    handled: list[str] = []
+    release = asyncio.Event()
+
+    def app(name: str) -> Any:
+        async def process_update(update: Any) -> None:
+            handled.append(name)
+            if name == "A":
+                await release.wait()  # as long as the test holds it: past the lease
+
+        class InOrder:
+            async def process_update(self, update: Any, coroutine: Any) -> None:
+                await coroutine
+
+        return SimpleNamespace(bot=None, update_processor=InOrder(), process_update=process_update)
+
+    a_state, b_state = open_state(tmp_path / "state.db"), open_state(tmp_path / "state.db")  # two replicas
+    lease = 2.4  # renewed every 0.8 s: only a beat held up for over 1.6 s could let B in
+    a, b = UpdateGate(app("A"), a_state, lease_s=lease), UpdateGate(app("B"), b_state, lease_s=lease)
+    first = asyncio.create_task(a.deliver({"update_id": 4242}))
+    try:
+        await asyncio.sleep(lease * 1.25)  # past the first lease, A still working
+        assert await b.deliver({"update_id": 4242}) == 503  # Telegram's redelivery: busy, not taken over
+        release.set()
+        assert await asyncio.wait_for(first, 10) == 200
+        assert await b.deliver({"update_id": 4242}) == 200 and handled == ["A"]  # done: acknowledged, not redone
+    finally:
+        release.set()
+        await asyncio.wait_for(first, 10)
+        a_state.close()
+        b_state.close()

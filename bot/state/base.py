@@ -313,6 +313,15 @@ class StateStore(ABC):
                        (platform, uid, "taken", owner, now + lease_s, now))
         return "take"
 
+    def renew_update(self, platform: str, update_id: str | int, owner: str, *, lease_s: float = 60.0,
+                     now: float | None = None) -> bool:
+        """Extend `owner`'s lease on an update it is still handling (a live process keeps what it took: only a
+        dead one's lease runs out). False when the update is no longer this owner's to handle."""
+        now = time.time() if now is None else now
+        with self.write(f"update:{platform}:{update_id}") as tx:
+            return tx.execute("UPDATE updates SET lease_until = ? WHERE platform = ? AND update_id = ? AND owner = ?"
+                              " AND status = 'taken'", (now + lease_s, platform, str(update_id), owner)).rowcount == 1
+
     def finish_update(self, platform: str, update_id: str | int, owner: str, *, done: bool = True) -> None:
         """Mark a claimed update handled (done=True), or release it for a redelivery (done=False: the handler
         failed before answering)."""

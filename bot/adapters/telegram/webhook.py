@@ -7,8 +7,9 @@ is then killed would be lost), and it first takes the update in the shared state
 
 - "take": handle it, mark it done, answer 200;
 - "done": another replica (or this one) already handled it: answer 200, nothing is sent again;
-- "busy": another live replica is handling it now: answer 503 so Telegram asks again later; if that
-  replica dies, its lease runs out and the redelivery takes the update over.
+- "busy": another live replica is handling it now: answer 503 so Telegram asks again later. The replica
+  renews its lease while it works, however long the update takes; if it dies, the lease runs out and the
+  redelivery takes the update over.
 
 The moderation decision's (chat, message, revision) key in the same database is the second guard: a group
 card is never sent twice for one message even if an update were handled twice. The remaining window is a
@@ -76,6 +77,7 @@ class UpdateGate:
             return 503
         self.in_flight += 1
         self.idle.clear()
+        heartbeat = asyncio.create_task(self._keep_lease(update_id))
         try:
             update = Update.de_json(data, self.app.bot)
             # the update processor keeps one chat's updates in order within this process, as in polling mode
@@ -85,11 +87,25 @@ class UpdateGate:
             await asyncio.to_thread(self.state.finish_update, PLATFORM, update_id, self.owner, done=False)
             return 500
         finally:
+            heartbeat.cancel()
             self.in_flight -= 1
             if not self.in_flight:
                 self.idle.set()
         await asyncio.to_thread(self.state.finish_update, PLATFORM, update_id, self.owner)
         return 200
+
+    async def _keep_lease(self, update_id: int) -> None:
+        """Renew the lease a third of the way through, for as long as the update is being handled: a slow
+        update (a chat's queue, OCR, a group's send slots) is not taken over by a redelivery to another live
+        replica; a replica that dies stops renewing and its lease runs out."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                if not await asyncio.to_thread(self.state.renew_update, PLATFORM, update_id, self.owner,
+                                               lease_s=self.lease_s):
+                    return
+            except Exception as exc:  # the state is unreachable for a moment: the next beat tries again
+                log.warning("could not renew the lease on update %s: %s", update_id, exc)
 
 
 @tornado.web.stream_request_body
