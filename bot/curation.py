@@ -23,7 +23,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from bot.engine.knowledge import ID_RE, parse_yaml
+from bot.engine.characters import without_controls
+from bot.engine.knowledge import ID_RE, MAX_TEXT_CHARS, parse_yaml
 from bot.state import FEEDBACK_STATUSES, StateStore
 
 EXPORT_FORMATS = ("csv", "json")
@@ -31,6 +32,7 @@ FLAG_COLUMNS = ("id", "ts", "time", "platform", "chat_id", "message_id", "revisi
                 "claim_text", "score", "action", "reason", "repeat_count", "excerpt")
 CLAIM_ID_RE = ID_RE  # also keeps paths inside claims/
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class CurationError(ValueError):
@@ -82,8 +84,9 @@ def flags_between(state: StateStore, since: Any, until: Any = None) -> list[dict
 
 
 def _csv_safe(value: Any) -> Any:
-    # Curators open exports in spreadsheets; a message starting with "=" must not become a formula.
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    # Curators open exports in spreadsheets; a message starting with "=" must not become a formula. A plain
+    # number is none (a Telegram group id, -1001234567890, stays the id the database and the JSON export hold).
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
         return "'" + value
     return value
 
@@ -163,9 +166,11 @@ def append_phrasing(path: str | Path, claim_id: str, text: str) -> None:
         raise CurationError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or data.get("id") != claim_id:
         raise CurationError(f"{path} does not hold claim {claim_id!r}")
-    phrasing = _one_line(text)
+    phrasing = _one_line(without_controls(text))  # a chat user's text: the validator refuses control characters
     if not phrasing:
         raise CurationError("the feedback has no message text to add as a phrasing")
+    if len(phrasing) > MAX_TEXT_CHARS:  # feedback keeps 4,096 characters; a claim file's text may hold 4,000
+        raise CurationError(f"the message is {len(phrasing):,} characters; a phrasing may have {MAX_TEXT_CHARS:,}")
     phrasings = data.get("phrasings")
     if phrasings is None:
         phrasings = []

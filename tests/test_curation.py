@@ -123,6 +123,18 @@ def test_export_csv_neutralises_formulas(store):
     assert row["excerpt"] == '\'=HYPERLINK("http://evil.example","click")'
 
 
+def test_export_csv_keeps_a_negative_chat_id_as_written(store):
+    mod = Moderation(store)
+    mod.update("telegram", -1001234567890, enabled=True)
+    r = CheckResult(text="t", decision="match", matches=[Match(CLAIM, "s", 0.9)])
+    mod.decide("telegram", -1001234567890, 1, "-5 degrees tonight", r, now=MAR1)
+    out = io.StringIO()
+    export_flags(store, "2026-03-01", fmt="csv", out=out)
+    (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert row["chat_id"] == "-1001234567890"  # a number is no formula: the id the database holds
+    assert row["excerpt"] == "'-5 degrees tonight"  # text starting with "-" still is guarded
+
+
 def test_cli_flags_export_to_file(store, flagged, state_path, tmp_path):
     out = tmp_path / "flags.json"
     assert run("flags", "export", "--since", "2026-03-03", "--until", "2026-03-03", "--format", "json",
@@ -196,6 +208,25 @@ def test_promote_refuses_missing_file_or_claim(store, knowledge):
     assert {f["status"] for f in store.feedback(None)} == {"open"}
     with pytest.raises(CurationError, match="no feedback with id"):
         promote_feedback(store, 12345, knowledge)
+
+
+def test_promote_never_writes_a_claim_file_the_validator_refuses(store, knowledge):
+    """Feedback keeps 4,096 characters of a chat user's text, control characters included; the validator
+    allows a phrasing 4,000 and no control characters. A promote wrote such a file and set the feedback
+    "promoted": every build and sync then refused all knowledge until someone edited the YAML by hand."""
+    from bot.engine.characters import unprintable
+    from bot.engine.knowledge import parse_yaml
+
+    path = knowledge / "claims" / f"{CLAIM}.yaml"
+    long = store.add_feedback(platform="t", chat_id=1, user_id=1, claim_id=CLAIM, kind="helpful", text="word " * 810)
+    with pytest.raises(CurationError, match="a phrasing may have 4,000"):
+        promote_feedback(store, long, knowledge)
+    assert path.read_text() == CLAIM_YAML and store.feedback()[0]["status"] == "open"
+    hostile = store.add_feedback(platform="t", chat_id=1, user_id=1, claim_id=CLAIM, kind="helpful",
+                                 text="Squids \u202eelected\x1b a parliament\x07 again")
+    promote_feedback(store, hostile, knowledge)
+    added = parse_yaml(path.read_text(encoding="utf-8"))["phrasings"][-1]
+    assert added == "Squids elected a parliament again" and unprintable(added) is None  # what the validator needs
 
 
 def test_append_phrasing_layouts(tmp_path):
