@@ -366,3 +366,14 @@ def test_bad_shard_ranges_name_the_variable(env, message):
 
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env)
+
+
+def test_postgres_connections_keep_the_urls_options_and_a_statement_timeout(pg_url):
+    """The statement timeout is a connection option: set as a keyword it would replace the URL's own options,
+    and with them the search_path the URL names (a schema of its own)."""
+    from bot.state.postgres import STATEMENT_TIMEOUT_MS
+
+    with open_state(pg_url) as s:
+        (row,) = s.query("SELECT current_setting('statement_timeout') AS t, current_schema() AS schema")
+        assert row["t"] in (f"{STATEMENT_TIMEOUT_MS}ms", f"{STATEMENT_TIMEOUT_MS // 1000}s", "1min")
+        assert row["schema"] == pg_url.rsplit("%3D", 1)[1]

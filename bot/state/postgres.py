@@ -70,8 +70,13 @@ class PostgresState(StateStore):
     def __init__(self, url: str, *, pool_size: int = 8, connect_timeout: float = 10.0) -> None:
         self.url = url
         self._closed = threading.Event()
+        # keepalives: a link dropped silently is noticed in about a minute; statement_timeout: no write waits
+        # forever on a lost server. (The pool's `check` was tried for connections cut by a server restart: with
+        # every pooled connection cut, the first caller then waited the whole pool timeout.)
         self.pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size), open=False, name="claim-context-state",
-                                   kwargs={"autocommit": True, "row_factory": dict_row})
+                                   kwargs={"autocommit": True, "row_factory": dict_row, "keepalives": 1,
+                                           "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+                                           "options": _with_statement_timeout(url)})
         try:
             self.pool.open(wait=True, timeout=connect_timeout)
         except PoolTimeout as exc:
@@ -128,6 +133,18 @@ class PostgresState(StateStore):
         if not self._closed.is_set():
             self._closed.set()
             self.pool.close()
+
+
+STATEMENT_TIMEOUT_MS = 60_000  # every statement here takes milliseconds; a minute means the server is gone
+
+
+def _with_statement_timeout(url: str) -> str:
+    """The URL's own server options (a search_path, say) and the statement timeout: a keyword argument
+    replaces the URL's value rather than adding to it."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = str(conninfo_to_dict(url).get("options") or "")
+    return f"{given} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()
 
 
 def _safe(url: str) -> str:
