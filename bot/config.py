@@ -158,6 +158,7 @@ class Settings:
     telegram_webhook_skip_register: bool = False  # a replica of a fleet: another one (or the operator) calls setWebhook
     update_lease_s: int = 60  # a webhook update taken by a replica that died is retaken after this long
     ops_port: int | None = None  # /healthz, /readyz, /metrics for processes without a webhook server
+    ops_listen: str = "0.0.0.0"  # where that port listens (127.0.0.1: only this host's scraper and checks)
     discord_token: str = field(default="", repr=False)
     discord_api_base_url: str = ""  # e.g. http://127.0.0.1:9000/api/v10
     discord_gateway_url: str = ""  # e.g. ws://127.0.0.1:9001
@@ -195,6 +196,7 @@ class Settings:
             telegram_webhook_secret=_webhook_secret(e),
             telegram_webhook_skip_register=_bool(e, "TELEGRAM_WEBHOOK_SKIP_REGISTER"),
             ops_port=_int(e, "CLAIM_CONTEXT_OPS_PORT", None, 1, 65535),
+            ops_listen=e.get("CLAIM_CONTEXT_OPS_LISTEN", "").strip() or "0.0.0.0",
             update_lease_s=_int(e, "CLAIM_CONTEXT_UPDATE_LEASE", 60, 1, 3600) or 60,
             discord_token=e.get("DISCORD_BOT_TOKEN", "").strip(),
             discord_api_base_url=_url(e, "DISCORD_API_BASE_URL", ("http", "https")),

@@ -152,3 +152,20 @@ async def test_a_slow_update_is_not_taken_over_by_a_live_replica(tmp_path) -> No
         await asyncio.wait_for(first, 10)
         a_state.close()
         b_state.close()
+
+
+async def test_the_ops_port_listens_where_it_is_told() -> None:
+    from bot.config import Settings
+
+    settings = Settings.from_env({"CLAIM_CONTEXT_OPS_PORT": str(free_port()), "CLAIM_CONTEXT_OPS_LISTEN": "127.0.0.1"})
+    assert Settings.from_env({}).ops_listen == "0.0.0.0"
+    server = ops.serve(ops.Health({}), settings.ops_port, settings.ops_listen)
+    try:
+        bound = {sock.getsockname()[0] for sock in server._sockets.values()}
+        assert bound == {"127.0.0.1"}
+        reader, writer = await asyncio.open_connection("127.0.0.1", settings.ops_port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await asyncio.wait_for(reader.readline(), 10)).split()[1] == b"200"
+        writer.close()
+    finally:
+        server.stop()

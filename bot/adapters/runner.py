@@ -29,7 +29,7 @@ async def run(settings: Settings) -> int:
     state = StateStore(settings.state_target, **settings.state_options)
     health = ops.Health({"knowledge": engine.ready, "state": state.ping})
     watcher = asyncio.create_task(engine.watch(stop))
-    ops_server = ops.serve(health, settings.ops_port) if settings.ops_port else None
+    ops_server = ops.serve(health, settings.ops_port, settings.ops_listen) if settings.ops_port else None
     try:
         if settings.telegram_token:
             from bot.adapters.telegram import run_telegram
