@@ -155,9 +155,9 @@ def sync(knowledge_dir: Path, db_path: Path, urls: list[str], *, feeds_dir: Path
     digest = hashlib.sha256(json.dumps(claims, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
     version = f"{knowledge_version(kb)}+feeds.{digest}" if claims else knowledge_version(kb)
     report = SyncReport(outcomes, None, version)
-    if _db_version(current_version(db_path)) == version:
-        return report  # nothing changed: no new version
     previous = current_version(db_path)
+    if _db_version(previous) == version:
+        return report  # nothing changed: no new version
     report.published = publish(db_path, lambda f: write_database(f, kb, version=version, extra_claims=claims,
                                                                  vectors=vectors, reuse_vectors_from=previous),
                                label="sync")

@@ -159,16 +159,47 @@ def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
+_VECTORS_TABLE = "CREATE TABLE IF NOT EXISTS claim_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)"
+
+
+def _reuse_vectors(conn: sqlite3.Connection, previous: Path, name: str) -> int:
+    """Copy `previous`'s vectors of the claims whose id, statement and data are unchanged (so their embedded
+    text is too), when model `name` made them: a sync re-embeds only what its feeds changed. Returns how many."""
+    try:
+        conn.execute("ATTACH DATABASE ? AS prev", (str(previous),))
+    except sqlite3.Error:
+        return 0
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM prev.sqlite_master WHERE type = 'table'")}
+        if not {"claims", "claim_vectors", "meta"} <= tables:
+            return 0
+        row = conn.execute("SELECT value FROM prev.meta WHERE key = 'semantic_model'").fetchone()
+        if row is None or row[0] != name:
+            return 0
+        with conn:
+            return conn.execute(
+                "INSERT OR IGNORE INTO claim_vectors (rowid, vec) SELECT c.rowid, v.vec FROM claims c "
+                "JOIN prev.claims p ON p.id = c.id AND p.statement = c.statement AND p.data IS c.data "
+                "JOIN prev.claim_vectors v ON v.rowid = p.rowid").rowcount
+    except sqlite3.Error:  # a previous version of another schema: embed everything instead
+        return 0
+    finally:
+        conn.execute("DETACH DATABASE prev")
+
+
 def add_vectors(conn: sqlite3.Connection, model: Encoder | None = None, name: str | None = None,
-                batch: int = 512) -> int:
+                batch: int = 512, reuse_from: Path | None = None) -> int:
     """Embed every claim of an open database that has no vector yet; returns how many were added.
 
-    Vectors of another model (per `meta.semantic_model`) are dropped and rebuilt. Each batch is committed,
-    so an interrupted build resumes where it stopped. The model is loaded only when a claim needs it."""
+    Vectors of another model (per `meta.semantic_model`) are dropped and rebuilt. `reuse_from`: a previous
+    version whose vectors of unchanged claims are taken over first (not counted as added). Each batch is
+    committed, so an interrupted build resumes where it stopped. The model is loaded only when a claim needs it."""
     name = name or (model.name if model is not None else model_name())
-    conn.execute("CREATE TABLE IF NOT EXISTS claim_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)")
+    conn.execute(_VECTORS_TABLE)
     if _meta(conn, "semantic_model") not in (None, name):
         conn.execute("DELETE FROM claim_vectors")
+    if reuse_from is not None:
+        _reuse_vectors(conn, reuse_from, name)
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_model', ?)", (name,))
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('semantic_dim', ?)", (str(DIM),))
     conn.commit()

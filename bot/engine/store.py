@@ -265,38 +265,9 @@ def remove_stale_temporaries(target: Path, now: float | None = None) -> list[Pat
 def _add_vectors(conn: sqlite3.Connection, reuse_from: Path | None = None) -> None:
     """The semantic tier's claim vectors for the claims that have none (bot/engine/semantic.py), after taking
     over those of `reuse_from` (the version this one replaces) for the claims it holds unchanged."""
-    from bot.engine.semantic import add_vectors, model_name
+    from bot.engine.semantic import add_vectors
 
-    if reuse_from is not None:
-        _reuse_vectors(conn, reuse_from, model_name())
-    add_vectors(conn)
-
-
-def _reuse_vectors(conn: sqlite3.Connection, previous: Path, model: str) -> int:
-    """Copy `previous`'s vectors of the claims whose id, statement and data are unchanged (so their embedded
-    text is too), when they come from `model`: a sync re-embeds only what its feeds changed. Returns how many."""
-    try:
-        conn.execute("ATTACH DATABASE ? AS prev", (str(previous),))
-    except sqlite3.Error:
-        return 0
-    try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM prev.sqlite_master WHERE type = 'table'")}
-        if not {"claims", "claim_vectors", "meta"} <= tables:
-            return 0
-        row = conn.execute("SELECT value FROM prev.meta WHERE key = 'semantic_model'").fetchone()
-        if row is None or row[0] != model:
-            return 0
-        conn.execute("CREATE TABLE IF NOT EXISTS claim_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)")
-        with conn:
-            copied = conn.execute(
-                "INSERT OR IGNORE INTO claim_vectors (rowid, vec) SELECT c.rowid, v.vec FROM claims c "
-                "JOIN prev.claims p ON p.id = c.id AND p.statement = c.statement AND p.data IS c.data "
-                "JOIN prev.claim_vectors v ON v.rowid = p.rowid").rowcount
-        return copied
-    except sqlite3.Error:  # a previous version of another schema: embed everything instead
-        return 0
-    finally:
-        conn.execute("DETACH DATABASE prev")
+    add_vectors(conn, reuse_from=reuse_from)
 
 
 def write_database(db_path: str | Path, kb: Knowledge, *, version: str = "", extra_claims: Iterable[dict] = (),
